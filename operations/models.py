@@ -1,0 +1,1 @@
+"""Licensed operation of public data (arrives with the operations issue)."""

@@ -1,0 +1,140 @@
+"""RFC 6962 / RFC 9162 Merkle tree hashes with inclusion and consistency proofs.
+
+Leaves are the ledger entries' hashes. A signed checkpoint commits to the tree head over the
+first N entries; an auditor who kept it can later check that entry k is in it (inclusion proof)
+and that a newer checkpoint extends it without rewriting anything (consistency proof). The
+verification functions follow RFC 9162 §2.1.3.2 and §2.1.4.2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+LEAF_PREFIX = b"\x00"
+NODE_PREFIX = b"\x01"
+
+
+def leaf_hash(data: bytes) -> bytes:
+    return hashlib.sha256(LEAF_PREFIX + data).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(NODE_PREFIX + left + right).digest()
+
+
+def _split(n: int) -> int:
+    """The largest power of two smaller than n (n > 1)."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def root_from_leaf_hashes(hashes: Sequence[bytes]) -> bytes:
+    """MTH over already leaf-hashed entries, computed bottom-up in O(n) without recursion."""
+    if not hashes:
+        return hashlib.sha256(b"").digest()
+    level = list(hashes)
+    while len(level) > 1:
+        # RFC 6962's left-heavy tree equals pairing neighbours level by level, carrying an odd
+        # last node up unchanged.
+        paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    return level[0]
+
+
+def _subtree_root(hashes: Sequence[bytes], start: int, end: int) -> bytes:
+    return root_from_leaf_hashes(hashes[start:end])
+
+
+def inclusion_proof(hashes: Sequence[bytes], index: int) -> list[bytes]:
+    """PATH(m, D[n]) of RFC 6962 §2.1.1 for the leaf at `index` among `hashes` (leaf hashes)."""
+    n = len(hashes)
+    if not 0 <= index < n:
+        raise IndexError("leaf index outside the tree")
+    proof: list[bytes] = []
+    start, end = 0, n
+    # Walk down from the root, collecting the sibling subtree roots, then reverse (leaf first).
+    while end - start > 1:
+        k = _split(end - start)
+        if index - start < k:
+            proof.append(_subtree_root(hashes, start + k, end))
+            end = start + k
+        else:
+            proof.append(_subtree_root(hashes, start, start + k))
+            start = start + k
+    return list(reversed(proof))
+
+
+def consistency_proof(hashes: Sequence[bytes], old_size: int) -> list[bytes]:
+    """PROOF(m, D[n]) of RFC 6962 §2.1.2 between the first `old_size` leaves and all of `hashes`."""
+    n = len(hashes)
+    if not 0 < old_size <= n:
+        raise ValueError("old size must be between 1 and the tree size")
+    if old_size == n:
+        return []
+    return _subproof(hashes, old_size, 0, n, True)
+
+
+def _subproof(hashes: Sequence[bytes], m: int, start: int, end: int, complete: bool) -> list[bytes]:
+    n = end - start
+    if m == n:
+        return [] if complete else [_subtree_root(hashes, start, end)]
+    k = _split(n)
+    if m <= k:
+        return _subproof(hashes, m, start, start + k, complete) + [_subtree_root(hashes, start + k, end)]
+    return _subproof(hashes, m - k, start + k, end, False) + [_subtree_root(hashes, start, start + k)]
+
+
+def verify_inclusion(leaf: bytes, index: int, tree_size: int, proof: Sequence[bytes], root: bytes) -> bool:
+    """RFC 9162 §2.1.3.2: does `leaf` (a leaf hash) sit at `index` of the tree with this root?"""
+    if not 0 <= index < tree_size:
+        return False
+    fn, sn, r = index, tree_size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> bool:
+    """RFC 9162 §2.1.4.2: is the tree of `new_size` leaves an extension of the one of `old_size`?"""
+    if old_size > new_size or old_size < 1:
+        return False
+    if old_size == new_size:
+        return not proof and old_root == new_root
+    path = list(proof)
+    if old_size & (old_size - 1) == 0:  # a power of two: the old root is the first node
+        path.insert(0, old_root)
+    if not path:
+        return False
+    fn, sn = old_size - 1, new_size - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and fr == old_root and sr == new_root

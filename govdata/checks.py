@@ -9,6 +9,8 @@ from .roles import GOVERNED_APPS
 HISTORY_EXEMPT = {
     # The ledger is its own, stronger history: append-only and hash-chained.
     "sharing.ledgerentry",
+    # Checkpoints are signed statements about the ledger; they are never edited.
+    "sharing.ledgercheckpoint",
 }
 
 

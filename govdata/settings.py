@@ -154,6 +154,12 @@ if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 
+# --- Ledger -------------------------------------------------------------------------------
+# The bureau's Ed25519 key that signs ledger checkpoints: base64 of the 32-byte raw private key in
+# LEDGER_SIGNING_KEY, or a PEM file (the demo creates one under var/, which git ignores).
+LEDGER_SIGNING_KEY = env.str("LEDGER_SIGNING_KEY", default="")
+LEDGER_SIGNING_KEY_FILE = env.path("LEDGER_SIGNING_KEY_FILE", default=BASE_DIR / "var" / "ledger-signing-key.pem")
+
 # --- Demo ---------------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="govdata-demo-2026")
 

@@ -38,3 +38,25 @@ class LedgerEntry(models.Model):
 
     def __str__(self):
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+
+
+class LedgerCheckpoint(models.Model):
+    """A signed tree head: the RFC 6962 Merkle root over the first `tree_size` ledger entries.
+
+    An auditor who keeps a checkpoint (JSON with the signature) can later prove that no entry it
+    covers was changed, even by someone who rewrote the whole hash chain behind the triggers.
+    """
+
+    tree_size = models.BigIntegerField(_("entries covered"), unique=True)
+    root_hash = models.CharField(_("Merkle root"), max_length=64)
+    signed_at = models.DateTimeField(_("signed at"))
+    key_id = models.CharField(_("key id"), max_length=32)
+    signature = models.CharField(_("signature"), max_length=128)
+
+    class Meta:
+        verbose_name = _("ledger checkpoint")
+        verbose_name_plural = _("ledger checkpoints")
+        ordering = ["tree_size"]
+
+    def __str__(self):
+        return f"#{self.tree_size} {self.root_hash[:12]}…"

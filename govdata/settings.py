@@ -160,6 +160,11 @@ X_FRAME_OPTIONS = "DENY"
 LEDGER_SIGNING_KEY = env.str("LEDGER_SIGNING_KEY", default="")
 LEDGER_SIGNING_KEY_FILE = env.path("LEDGER_SIGNING_KEY_FILE", default=BASE_DIR / "var" / "ledger-signing-key.pem")
 
+# --- Sharing ------------------------------------------------------------------------------
+# Working days the providing department has to decide a request (10 under the national rules;
+# jurisdictions differ).
+SHARE_DECISION_WORKING_DAYS = env.int("SHARE_DECISION_WORKING_DAYS", default=10)
+
 # --- Demo ---------------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="govdata-demo-2026")
 

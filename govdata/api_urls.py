@@ -1,0 +1,15 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from sharing.api import AgreementViewSet, UsageRecordViewSet
+
+router = DefaultRouter()
+router.register("agreements", AgreementViewSet, basename="agreement")
+router.register("usage", UsageRecordViewSet, basename="usage")
+
+urlpatterns = [
+    path("", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

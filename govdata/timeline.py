@@ -1,0 +1,323 @@
+"""One timeline of every change to every tracked model, with field-level differences.
+
+Each model keeps its history in its own simple-history table. A page of the timeline asks each
+table for its newest rows after the cursor (an index scan with LIMIT), merges them, and keeps the
+first `limit`: the cost depends on the number of models, never on the number of history rows, and
+a page deep in the past costs the same as the first (keyset pagination, no COUNT, no OFFSET).
+
+Diffs are computed for the rows on the page only, with one query per model (previous versions),
+per many-to-many field and per related model (names of foreign keys): constant in the page size.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.db.models import OuterRef, Q, Subquery
+from django.utils.dateparse import parse_datetime
+
+from .roles import GOVERNED_APPS
+
+# Shown as the object's name on the timeline, first field present wins (no query per row).
+NAME_FIELDS = ("catalogue_code", "number", "code", "username", "name", "certificate_number", "year")
+# Bookkeeping that changes with every save and says nothing to an auditor.
+UNDIFFED_FIELDS = {"updated_at", "password", "last_login"}
+
+
+def tracked_models() -> dict[str, type[models.Model]]:
+    """label ("catalog.dataresource") -> model, for every governed model with a history."""
+    found = {}
+    for label in GOVERNED_APPS:
+        for model in apps.get_app_config(label).get_models():
+            manager_attr = getattr(model._meta, "simple_history_manager_attribute", None)
+            if manager_attr and not model.__name__.startswith("Historical"):
+                found[f"{model._meta.app_label}.{model._meta.model_name}"] = model
+    return dict(sorted(found.items()))
+
+
+def history_model(model: type[models.Model]) -> type[models.Model]:
+    return getattr(model, model._meta.simple_history_manager_attribute).model
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Position in the global order (history_date desc, model label desc, history_id desc)."""
+
+    when: datetime
+    label: str
+    history_id: int
+
+    def encode(self) -> str:
+        raw = f"{self.when.isoformat()}|{self.label}|{self.history_id}"
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> Cursor | None:
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+            when, label, history_id = raw.split("|")
+            parsed = parse_datetime(when)
+            return cls(parsed, label, int(history_id)) if parsed else None
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+
+@dataclass
+class Filters:
+    model: str = ""  # a label from tracked_models()
+    object_id: str = ""
+    user_id: int | None = None
+    department_id: int | None = None  # the acting user's department
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    change_type: str = ""  # "+", "~" or "-"
+
+
+@dataclass
+class FieldChange:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass
+class Change:
+    label: str
+    model_name: str
+    object_id: str
+    object_name: str
+    history_id: int
+    when: datetime
+    change_type: str
+    user: object | None
+    reason: str
+    changes: list[FieldChange] = field(default_factory=list)
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.when, self.label, self.history_id)
+
+
+def _keyset(label: str, cursor: Cursor | None) -> Q:
+    if cursor is None:
+        return Q()
+    if label < cursor.label:
+        return Q(history_date__lte=cursor.when)
+    if label == cursor.label:
+        return Q(history_date__lt=cursor.when) | Q(history_date=cursor.when, history_id__lt=cursor.history_id)
+    return Q(history_date__lt=cursor.when)
+
+
+def _filtered(history, filters: Filters):
+    qs = history.objects.all()
+    if filters.object_id:
+        qs = qs.filter(id=filters.object_id)
+    if filters.user_id:
+        qs = qs.filter(history_user_id=filters.user_id)
+    if filters.department_id:
+        qs = qs.filter(
+            history_user_id__in=get_user_model().objects.filter(department_id=filters.department_id).values("pk")
+        )
+    if filters.date_from:
+        qs = qs.filter(history_date__gte=filters.date_from)
+    if filters.date_to:
+        qs = qs.filter(history_date__lt=filters.date_to)
+    if filters.change_type:
+        qs = qs.filter(history_type=filters.change_type)
+    return qs
+
+
+def timeline_page(
+    filters: Filters, cursor: Cursor | None = None, limit: int = 50
+) -> tuple[list[Change], Cursor | None]:
+    """The `limit` newest changes after `cursor` matching `filters`, and the cursor of the next page."""
+    models_by_label = tracked_models()
+    labels = [filters.model] if filters.model in models_by_label else list(models_by_label)
+    candidates = []
+    for label in labels:
+        history = history_model(models_by_label[label])
+        rows = (
+            _filtered(history, filters)
+            .filter(_keyset(label, cursor))
+            .annotate(
+                previous_id=Subquery(
+                    history.objects.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
+                    .order_by("-history_id")
+                    .values("history_id")[:1]
+                )
+            )
+            .order_by("-history_date", "-history_id")[: limit + 1]
+        )
+        candidates.extend((label, row) for row in rows)
+    candidates.sort(key=lambda pair: (pair[1].history_date, pair[0], pair[1].history_id), reverse=True)
+    page, more = candidates[:limit], len(candidates) > limit
+    changes = describe(page, models_by_label)
+    return changes, (changes[-1].cursor if more and changes else None)
+
+
+def object_history(model: type[models.Model], object_id) -> list[Change]:
+    """Every version of one object, newest first, with what changed in each."""
+    label = f"{model._meta.app_label}.{model._meta.model_name}"
+    history = history_model(model)
+    rows = (
+        history.objects.filter(id=object_id)
+        .annotate(
+            previous_id=Subquery(
+                history.objects.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
+                .order_by("-history_id")
+                .values("history_id")[:1]
+            )
+        )
+        .order_by("-history_date", "-history_id")
+    )
+    return describe([(label, row) for row in rows], {label: model})
+
+
+def _object_name(record) -> str:
+    for name in NAME_FIELDS:
+        value = getattr(record, name, None)
+        if value not in (None, ""):
+            extra = getattr(record, "name", "") if name != "name" else ""
+            return f"{value} {extra}".strip() if extra and extra != value else str(value)
+    return f"#{record.id}"
+
+
+def describe(page: list[tuple[str, object]], models_by_label: dict) -> list[Change]:
+    """Turn historical rows into Changes with field diffs, in a constant number of queries."""
+    users = {
+        u.pk: u
+        for u in get_user_model()
+        .objects.select_related("department")
+        .filter(pk__in={row.history_user_id for _label, row in page if row.history_user_id})
+    }
+    previous = _previous_versions(page, models_by_label)
+    m2m_sets = _m2m_sets(page, previous, models_by_label)
+    raw_changes = {}
+    fk_wanted = defaultdict(set)
+    for label, row in page:
+        before = previous.get((label, row.previous_id))
+        diffs = _field_diffs(models_by_label[label], row, before, m2m_sets.get(label, {}))
+        raw_changes[(label, row.history_id)] = diffs
+        for _name, related, old, new in diffs:
+            if related is not None:
+                fk_wanted[related].update(v for v in (old, new) if isinstance(v, int | str) and v != "")
+                for v in (old, new):
+                    if isinstance(v, frozenset):
+                        fk_wanted[related].update(v)
+    names = {related: _names(related, ids) for related, ids in fk_wanted.items()}
+    result = []
+    for label, row in page:
+        model = models_by_label[label]
+        changes = [
+            FieldChange(name, _show(old, related, names), _show(new, related, names))
+            for name, related, old, new in raw_changes[(label, row.history_id)]
+        ]
+        result.append(
+            Change(
+                label=label,
+                model_name=str(model._meta.verbose_name),
+                object_id=str(row.id),
+                object_name=_object_name(row),
+                history_id=row.history_id,
+                when=row.history_date,
+                change_type=row.history_type,
+                user=users.get(row.history_user_id),
+                reason=row.history_change_reason or "",
+                changes=changes,
+            )
+        )
+    return result
+
+
+def _previous_versions(page, models_by_label) -> dict:
+    wanted = defaultdict(set)
+    for label, row in page:
+        if row.previous_id:
+            wanted[label].add(row.previous_id)
+    found = {}
+    for label, ids in wanted.items():
+        for record in history_model(models_by_label[label]).objects.filter(history_id__in=ids):
+            found[(label, record.history_id)] = record
+    return found
+
+
+def _m2m_fields(model) -> list:
+    return list(getattr(history_model(model), "_history_m2m_fields", []))
+
+
+def _m2m_sets(page, previous, models_by_label) -> dict:
+    """label -> {(field name, history_id): frozenset of target ids} for the page and previous rows."""
+    result: dict = defaultdict(dict)
+    by_label = defaultdict(set)
+    for label, row in page:
+        by_label[label].add(row.history_id)
+        if row.previous_id:
+            by_label[label].add(row.previous_id)
+    for label, history_ids in by_label.items():
+        model = models_by_label[label]
+        for m2m in _m2m_fields(model):
+            through = _m2m_history_model(model, m2m)
+            target_column = m2m.m2m_reverse_field_name()
+            sets = defaultdict(set)
+            for history_id, target in through.objects.filter(history_id__in=history_ids).values_list(
+                "history_id", f"{target_column}_id"
+            ):
+                sets[history_id].add(target)
+            for history_id in history_ids:
+                result[label][(m2m.name, history_id)] = frozenset(sets.get(history_id, ()))
+    return result
+
+
+def _m2m_history_model(model, m2m):
+    # simple-history hangs a manager of the m2m history model on the history model, by field name.
+    return getattr(history_model(model), m2m.name).model
+
+
+def _field_diffs(model, row, before, m2m_sets) -> list[tuple]:
+    """(verbose name, related model or None, old, new) for each field that differs from `before`."""
+    if row.history_type != "~" or before is None:
+        return []
+    diffs = []
+    for f in model._meta.concrete_fields:
+        if f.name in UNDIFFED_FIELDS or f.primary_key:
+            continue
+        attname = f.attname
+        old, new = getattr(before, attname, None), getattr(row, attname, None)
+        if old != new:
+            related = f.related_model if f.is_relation else None
+            diffs.append((str(f.verbose_name), related, _plain(f, old), _plain(f, new)))
+    for m2m in _m2m_fields(model):
+        old = m2m_sets.get((m2m.name, before.history_id), frozenset())
+        new = m2m_sets.get((m2m.name, row.history_id), frozenset())
+        if old != new:
+            diffs.append((str(m2m.verbose_name), m2m.related_model, old, new))
+    return diffs
+
+
+def _plain(f, value):
+    if value is None:
+        return ""
+    if f.choices and not f.is_relation:
+        return str(dict(f.flatchoices).get(value, value))
+    return value
+
+
+def _names(related, ids) -> dict:
+    return {obj.pk: str(obj) for obj in related._default_manager.filter(pk__in=ids)} if ids else {}
+
+
+def _show(value, related, names) -> str:
+    if related is None:
+        return "" if value is None else str(value)
+    lookup = names.get(related, {})
+    if isinstance(value, frozenset):
+        return ", ".join(sorted(lookup.get(v, f"#{v}") for v in value)) or "—"
+    if value in ("", None):
+        return "—"
+    return lookup.get(value, f"#{value}")

@@ -149,6 +149,13 @@ class Duty(models.Model):
     def __str__(self):
         return f"{self.code} {self.name}"
 
+    def clean(self):
+        # The check constraint alone would report this on the whole form; the user needs it on the field.
+        if self.origin == DutyOrigin.POWER_LIST and not self.power_kind:
+            raise ValidationError({"power_kind": _("A power-list duty needs a power kind.")})
+        if self.origin == DutyOrigin.MANDATE and self.power_kind:
+            raise ValidationError({"power_kind": _("Only a power-list duty has a power kind.")})
+
 
 class DataElement(models.Model):
     """A standard data element (标准数据元): the "one data" of one-data-one-source."""

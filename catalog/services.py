@@ -247,6 +247,14 @@ def resource_save(
             )
             if previous.department_id != resource.department_id:
                 _require(has_role(actor, Role.OFFICER), _("Only the bureau can move an object to another department."))
+        # Saving would re-parent a foreign item and deleting would remove it: the caller's right to
+        # this resource says nothing about items of another one.
+        existing_ids = {i.pk for i in [*(items or ()), *deleted_items] if i.pk}
+        _require(
+            not existing_ids
+            or (not creating and not DataItem.objects.filter(pk__in=existing_ids).exclude(resource=resource).exists()),
+            _("These data items belong to another resource."),
+        )
         deleted_ids = {i.pk for i in deleted_items if i.pk}
         if items is None:
             items = [] if creating else [i for i in resource.items.all() if i.pk not in deleted_ids]
@@ -262,6 +270,7 @@ def resource_save(
         for item in deleted_items:
             if item.pk:
                 item._history_user = actor
+                item._change_reason = reason or None
                 item.delete()
         for item in items:
             item.resource = resource
@@ -280,16 +289,18 @@ def resource_save(
 def _transition_resource(*, resource: DataResource, actor, step: str, reason: str) -> DataResource:
     with transaction.atomic():
         locked = DataResource.objects.select_for_update().get(pk=resource.pk)
+        # Permission before state: a refused transition would tell another department the status
+        # of a resource it may not even see.
+        if step in ("submit", "revise"):
+            _require(can(actor, "change", locked), _("You may not change this resource."))
+        else:
+            _require(actor.has_perm("catalog.publish_dataresource"), _("Only the bureau can take this step."))
         targets = [to for (frm, to), name in RESOURCE_TRANSITIONS.items() if name == step and frm == locked.status]
         if not targets:
             raise ValidationError(
                 _("This step is not possible for a resource that is “%(status)s”.")
                 % {"status": locked.get_status_display()}
             )
-        if step in ("submit", "revise"):
-            _require(can(actor, "change", locked), _("You may not change this resource."))
-        else:
-            _require(actor.has_perm("catalog.publish_dataresource"), _("Only the bureau can take this step."))
         if step == "submit":
             if not locked.items.exists():
                 raise ValidationError(_("Add at least one data item before submitting."))
@@ -338,11 +349,7 @@ def source_claim(
     *, element: DataElement, department: Department, actor, legal_basis: str, resource: DataResource | None = None
 ) -> SourceAssignment:
     """A department claims to be the authoritative source of a data element."""
-    _require(
-        has_model_permission(actor, SourceAssignment, "add")
-        and (actor.department_id == department.pk or has_role(actor, Role.OFFICER)),
-        _("You may only claim data elements for your own department."),
-    )
+    _require(_may_claim_for(actor, department.pk), _("You may only claim data elements for your own department."))
     assignment = SourceAssignment(
         element=element, department=department, resource=resource, legal_basis=legal_basis, claimed_by=actor
     )
@@ -363,6 +370,13 @@ def source_claim(
     return assignment
 
 
+def _may_claim_for(actor, department_id: int) -> bool:
+    """Claims are filed, and withdrawn, in a department's name by its liaisons (or by the bureau)."""
+    return has_model_permission(actor, SourceAssignment, "add") and (
+        actor.department_id == department_id or has_role(actor, Role.OFFICER)
+    )
+
+
 def _decide_claim(
     *, assignment: SourceAssignment, actor, target: ClaimStatus, reason: str, lock_element: bool = False
 ) -> SourceAssignment:
@@ -371,16 +385,22 @@ def _decide_claim(
             # Confirmations of the same element queue up here; the partial unique index is the backstop.
             DataElement.objects.select_for_update().get(pk=assignment.element_id)
         locked = SourceAssignment.objects.select_for_update().get(pk=assignment.pk)
+        # Permission before state, as for resources.
+        if target == ClaimStatus.WITHDRAWN:
+            # The liaison role holds no model-wide change permission on claims, so `can(change)`
+            # alone would refuse the claimant; whoever may claim for the department may withdraw.
+            _require(
+                can(actor, "change", locked) or _may_claim_for(actor, locked.department_id),
+                _("You may not withdraw this claim."),
+            )
+        else:
+            _require(actor.has_perm("catalog.confirm_sourceassignment"), _("Only the bureau decides source claims."))
         step = CLAIM_TRANSITIONS.get((locked.status, target))
         if step is None:
             raise ValidationError(
                 _("A claim that is “%(status)s” cannot become “%(target)s”.")
                 % {"status": locked.get_status_display(), "target": ClaimStatus(target).label}
             )
-        if step == "withdraw":
-            _require(can(actor, "change", locked), _("You may not withdraw this claim."))
-        else:
-            _require(actor.has_perm("catalog.confirm_sourceassignment"), _("Only the bureau decides source claims."))
         locked.status = target
         locked.decided_by, locked.decided_at, locked.decision_reason = actor, timezone.now(), reason
         _save(locked, actor=actor, reason=reason or step)
@@ -425,3 +445,49 @@ def source_reject(*, assignment: SourceAssignment, actor, reason: str) -> Source
 
 def source_withdraw(*, assignment: SourceAssignment, actor, reason: str = "") -> SourceAssignment:
     return _decide_claim(assignment=assignment, actor=actor, target=ClaimStatus.WITHDRAWN, reason=reason)
+
+
+# --- Aggregation recommendations (computed by govdata.analytics) ----------------------------
+
+
+def resources_set_recommended_mode(*, recommendations: dict[int, str], actor, reason: str) -> int:
+    """Store the recommended aggregation mode of many resources; returns how many changed.
+
+    `recommendations` maps resource ids to "physical", "logical" or "" (no firm recommendation).
+    Only resources whose value changes are written, so a second run with the same figures writes
+    nothing. Each change is saved on its own (not bulk-updated) so its history record carries the
+    actor, the reason and the duty links like any other change; `updated_at` is left alone because
+    a recomputed recommendation is not an edit of the catalogue entry.
+    """
+    from .choices import AggregationMode
+
+    _require(
+        is_bureau_wide(actor, DataResource, "change"),
+        _("Only the bureau stores aggregation recommendations."),
+    )
+    allowed = {"", *AggregationMode.values}
+    unknown = sorted({mode for mode in recommendations.values() if mode not in allowed})
+    if unknown:
+        raise ValidationError(_("Unknown aggregation modes: %(modes)s") % {"modes": ", ".join(str(m) for m in unknown)})
+    by_mode: dict[str, list[int]] = {}
+    for pk, mode in recommendations.items():
+        by_mode.setdefault(mode, []).append(pk)
+    changed = 0
+    # Batches keep the IN lists under SQLite's limit on query parameters.
+    batch = 500
+    with transaction.atomic():
+        for mode, ids in by_mode.items():
+            for start in range(0, len(ids), batch):
+                stale = (
+                    DataResource.objects.select_for_update()
+                    .filter(pk__in=ids[start : start + batch])
+                    .exclude(recommended_mode=mode)
+                    .order_by("pk")
+                )
+                for resource in stale:
+                    resource.recommended_mode = mode
+                    resource._history_user = actor
+                    resource._change_reason = reason or None
+                    resource.save(update_fields=["recommended_mode"])
+                    changed += 1
+    return changed

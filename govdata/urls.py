@@ -8,7 +8,11 @@ admin.site.site_title = _("govdata")
 admin.site.index_title = _("Bureau administration")
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="portal:dashboard", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("portal/", include("govdata.portal_urls")),
+    path("audit/", include("govdata.audit_urls")),
+    path("dashboard/", include("govdata.dashboard_urls")),
+    path("api/", include(("govdata.api_urls", "api"))),
 ]

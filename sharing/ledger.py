@@ -17,6 +17,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import LedgerEntry
 
@@ -87,39 +88,56 @@ class Verification:
 def verify(*, progress: Callable[[int], None] | None = None, chunk_size: int = 5000) -> Verification:
     """Recompute the whole chain; report the first entry whose content or link does not hold."""
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
-    rows = (
-        LedgerEntry.objects.order_by("seq")
-        .values_list("seq", "action", "object_type", "object_id", "payload", "prev_hash", "entry_hash")
-        .iterator(chunk_size=chunk_size)
-    )
-    for seq, action, object_type, object_id, payload, stored_prev, stored_hash in rows:
-        problem = _entry_problem(
-            seq, expected_seq, prev_hash, action, object_type, object_id, payload, stored_prev, stored_hash
-        )
+    rows = LedgerEntry.objects.order_by("seq").values_list(*_VERIFIED_COLUMNS).iterator(chunk_size=chunk_size)
+    for row in rows:
+        problem = _entry_problem(dict(zip(_VERIFIED_COLUMNS, row, strict=True)), expected_seq, prev_hash)
         if problem:
-            return Verification(False, checked, seq, problem, timezone.now())
-        prev_hash, expected_seq, checked = stored_hash, seq + 1, checked + 1
+            return Verification(False, checked, row[0], problem, timezone.now())
+        prev_hash, expected_seq, checked = row[-1], row[0] + 1, checked + 1
         if progress and checked % chunk_size == 0:
             progress(checked)
     return Verification(True, checked, verified_at=timezone.now())
 
 
-def _entry_problem(seq, expected_seq, prev_hash, action, object_type, object_id, payload, stored_prev, stored_hash):
-    if seq != expected_seq:
-        return f"entry {expected_seq} is missing (next entry is {seq})"
-    if stored_prev != prev_hash:
-        return "its previous-hash does not match the entry before it"
-    if chain_hash(prev_hash, payload) != stored_hash:
-        return "its hash does not match its content"
+# seq first and entry_hash last: verify() reads them by position.
+_VERIFIED_COLUMNS = (
+    "seq",
+    "recorded_at",
+    "action",
+    "object_type",
+    "object_id",
+    "actor_id",
+    "payload",
+    "prev_hash",
+    "entry_hash",
+)
+
+
+def _entry_problem(row: dict, expected_seq: int, prev_hash: str) -> str:
+    if row["seq"] != expected_seq:
+        return _("entry %(missing)s is missing (next entry is %(next)s)") % {
+            "missing": expected_seq,
+            "next": row["seq"],
+        }
+    if row["prev_hash"] != prev_hash:
+        return _("its previous-hash does not match the entry before it")
+    if chain_hash(prev_hash, row["payload"]) != row["entry_hash"]:
+        return _("its hash does not match its content")
     try:
-        body = json.loads(payload)
-    except ValueError:
-        return "its payload is not valid JSON"
-    if (body.get("seq"), body.get("action"), body.get("object", {}).get("type"), body.get("object", {}).get("id")) != (
-        seq,
-        action,
-        object_type,
-        object_id,
-    ):
-        return "its columns disagree with its hashed payload"
+        body = json.loads(row["payload"])
+        hashed = (
+            body["seq"],
+            datetime.fromisoformat(body["recorded_at"]),
+            body["action"],
+            body["object"]["type"],
+            body["object"]["id"],
+            (body["actor"] or {}).get("id"),
+        )
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return _("its payload is not a ledger entry")
+    # The columns are what pages and filters show: a DBA who edits only them (who acted, when)
+    # leaves the hash intact, so they are checked against the hashed payload too.
+    columns = (row["seq"], row["recorded_at"], row["action"], row["object_type"], row["object_id"], row["actor_id"])
+    if hashed != columns:
+        return _("its columns disagree with its hashed payload")
     return ""

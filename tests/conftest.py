@@ -9,6 +9,40 @@ from govdata.roles import Role
 from tests.factories import make_user
 
 
+def pytest_configure(config):
+    # PBKDF2 costs ~0.3 s per password on purpose; tests create hundreds of users and prove
+    # nothing about hashing strength.
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _flushable_ledger(request):
+    """Let transactional tests end on PostgreSQL, where the ledger refuses TRUNCATE.
+
+    After a transactional test Django empties every table with TRUNCATE, which the append-only
+    trigger refuses. Just before that flush (this fixture depends on transactional_db, so it is
+    torn down first) triggers are switched off for this one connection (replica mode); Django
+    closes the connection after the flush, so the next test has them again.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or {
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if not transactional:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+
+
 @pytest.fixture
 def bureau(db):
     return services.department_save(

@@ -1,0 +1,3 @@
+"""The operations pages of the portal (mounted by govdata/portal_urls.py under the namespace "portal")."""
+
+urlpatterns = []

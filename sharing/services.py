@@ -28,7 +28,7 @@ from govdata.permissions import has_object_grant, has_role
 from govdata.roles import Role
 
 from . import ledger, responsibilities
-from .choices import AGREEMENT_TRANSITIONS, MODE_RANK, AgreementStatus, Party, UsageOutcome
+from .choices import AGREEMENT_TRANSITIONS, MODE_RANK, AgreementStatus, Party, UsageMode, UsageOutcome
 from .models import ShareAgreement, UsageRecord
 from .workdays import add_working_days
 
@@ -120,14 +120,33 @@ def agreement_save(*, agreement: ShareAgreement, actor, items: Sequence[DataItem
                 raise PermissionDenied(_("You may not change this agreement."))
             if locked.status != AgreementStatus.DRAFT:
                 raise ValidationError(_("Only a draft request can be edited."))
+            # The caller's instance may be stale (loaded before the bureau granted an exception) or
+            # forged (another requester): what only the service sets comes from the locked row.
+            for field in _SERVICE_FIELDS:
+                setattr(agreement, field, getattr(locked, field))
         items = list(DataItem.objects.select_related("resource").filter(pk__in=[i.pk for i in items]))
         agreement.full_clean(exclude=["number"] if creating else None)
         _check_items_belong(agreement, items)
         _save(agreement, actor=actor, reason=reason)
         agreement.items.set(items)
-        if creating:
+        if creating or locked.provider_id != agreement.provider_id:
             _grant_parties(agreement)
     return agreement
+
+
+# Fields of an agreement that only the service layer sets; an edit of a draft keeps them.
+_SERVICE_FIELDS = (
+    "number",
+    "requester_id",
+    "created_by_id",
+    "created_at",
+    "status",
+    "status_reason",
+    "exception_basis",
+    "submitted_at",
+    "decision_due",
+    "decided_at",
+)
 
 
 def _check_items_belong(agreement: ShareAgreement, items: Sequence[DataItem]) -> None:
@@ -218,18 +237,22 @@ def agreement_provider_approve(
     *, agreement: ShareAgreement, actor, reason: str = "", contact: str = ""
 ) -> ShareAgreement:
     def prepare(locked):
-        if not _needs_provider_step(locked):
-            raise ValidationError(
-                _("Every item is shared unconditionally: the bureau registers this request directly.")
-            )
+        _require_provider_step(locked)
         locked.provider_contact = contact or actor.get_full_name() or actor.get_username()
         locked.decided_at = timezone.now()
 
     return _transition(agreement=agreement, actor=actor, step="provider_approve", reason=reason, prepare=prepare)
 
 
+def _require_provider_step(agreement: ShareAgreement) -> None:
+    if not _needs_provider_step(agreement):
+        raise ValidationError(_("Every item is shared unconditionally: the bureau registers this request directly."))
+
+
 def agreement_provider_reject(*, agreement: ShareAgreement, actor, reason: str) -> ShareAgreement:
     def prepare(locked):
+        # Unconditional sharing is the provider's duty, not its choice: it has no step to refuse.
+        _require_provider_step(locked)
         locked.decided_at = timezone.now()
 
     return _transition(agreement=agreement, actor=actor, step="provider_reject", reason=reason, prepare=prepare)
@@ -239,6 +262,8 @@ def agreement_bureau_approve(*, agreement: ShareAgreement, actor, reason: str = 
     def prepare(locked):
         if locked.status == AgreementStatus.SUBMITTED and _needs_provider_step(locked):
             raise ValidationError(_("The providing department has not decided yet."))
+        if locked.valid_to < timezone.localdate():
+            raise ValidationError(_("The period has already ended."))
         if locked.decided_at is None:
             locked.decided_at = timezone.now()
 
@@ -267,12 +292,19 @@ def agreement_revoke(*, agreement: ShareAgreement, actor, reason: str) -> ShareA
     return _transition(agreement=agreement, actor=actor, step=step, reason=reason)
 
 
-def agreement_expire(*, agreement: ShareAgreement) -> ShareAgreement:
+def agreement_expire(*, agreement: ShareAgreement, today: date | None = None) -> ShareAgreement:
+    today = today or timezone.localdate()
+
+    def prepare(locked):
+        if locked.valid_to >= today:
+            raise ValidationError(_("The agreed period has not ended yet."))
+
     return _transition(
         agreement=agreement,
         actor=None,
         step="expire",
         reason=_("The agreed period ended."),
+        prepare=prepare,
     )
 
 
@@ -283,9 +315,11 @@ def agreements_expire_due(*, today: date | None = None) -> int:
         status__in=[AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED], valid_to__lt=today
     ).values_list("pk", flat=True)
     count = 0
-    for pk in due.iterator():
+    # Fetched up front: each expiry commits on the same connection, and SQLite does not isolate a
+    # running cursor from writes to the rows it is reading.
+    for pk in list(due):
         try:
-            agreement_expire(agreement=ShareAgreement(pk=pk))
+            agreement_expire(agreement=ShareAgreement(pk=pk), today=today)
             count += 1
         except ValidationError:
             pass  # changed state in the meantime (resumed, revoked): nothing to expire
@@ -310,6 +344,9 @@ def agreement_grant_exception(*, agreement: ShareAgreement, actor, legal_basis: 
     return agreement
 
 
+_DUTY_FIELDS = ("requester_duties", "provider_duties", "bureau_duties")
+
+
 def agreement_set_responsibilities(
     *, agreement: ShareAgreement, actor, texts: dict, reason: str = ""
 ) -> ShareAgreement:
@@ -320,10 +357,21 @@ def agreement_set_responsibilities(
             raise PermissionDenied(_("Only the bureau edits the responsibilities."))
         if locked.status not in (AgreementStatus.SUBMITTED, AgreementStatus.PROVIDER_APPROVED):
             raise ValidationError(_("The responsibilities are fixed once the bureau has decided."))
-        for field in ("requester_duties", "provider_duties", "bureau_duties"):
-            if field in texts:
-                setattr(locked, field, texts[field])
-        _save(locked, actor=actor, reason=reason or _("responsibilities edited by the bureau"))
+        if any(not str(texts[field]).strip() for field in _DUTY_FIELDS if field in texts):
+            raise ValidationError(_("Each party's responsibilities must be written down."))
+        changed = sorted(field for field in _DUTY_FIELDS if field in texts and texts[field] != getattr(locked, field))
+        for field in changed:
+            setattr(locked, field, texts[field])
+        reason = reason or _("responsibilities edited by the bureau")
+        _save(locked, actor=actor, reason=reason)
+        # The clause is what a dispute is settled on: its change is evidence like any step.
+        ledger.append(
+            action="agreement.responsibilities",
+            obj=locked,
+            actor=actor,
+            reason=reason,
+            data={"fields": changed},
+        )
     agreement.refresh_from_db()
     return agreement
 
@@ -343,8 +391,6 @@ def _usage_refusal(agreement: ShareAgreement, mode: str, item_codes: Sequence[st
         }
     granted = set(agreement.items.values_list("code", flat=True))
     outside = sorted(set(item_codes) - granted)
-    if not item_codes:
-        return _("Name the data items the use touched.")
     if outside:
         return _("These items are outside the agreement: %(items)s") % {"items": ", ".join(outside)}
     if MODE_RANK[mode] > MODE_RANK[agreement.usage_mode]:
@@ -370,6 +416,11 @@ def usage_record(
     the refusal is recorded (and ledgered) just the same; check `record.outcome`."""
     if not (has_object_grant(actor, "change", agreement) or _acts_for(actor, Party.BUREAU, agreement)):
         raise PermissionDenied(_("Only the using department (or the bureau) records uses of this agreement."))
+    # Malformed reports are answered, not recorded: a refusal is evidence about a real use.
+    if mode not in UsageMode.values:
+        raise ValidationError({"mode": _("Unknown usage mode “%(mode)s”.") % {"mode": mode}})
+    if not item_codes:
+        raise ValidationError({"item_codes": _("Name the data items the use touched.")})
     used_at = used_at or timezone.now()
     with transaction.atomic():
         locked = ShareAgreement.objects.select_for_update().get(pk=agreement.pk)

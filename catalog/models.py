@@ -94,6 +94,10 @@ class User(AbstractUser):
         full_name = self.get_full_name()
         return f"{full_name} ({self.username})" if full_name else self.username
 
+    def get_full_name(self):
+        # Chinese names are written family name first, without a space (陈立新).
+        return f"{self.last_name}{self.first_name}".strip()
+
 
 class InformationSystem(models.Model):
     """An information system (信息系统) run by a department; the data it leaves behind is catalogued."""

@@ -7,6 +7,7 @@ object permissions in step with ownership, and appends a ledger entry for workfl
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from django.contrib.auth.models import Group, Permission
@@ -116,23 +117,32 @@ def user_set_department(*, user: User, department: Department | None, actor, rea
     return user
 
 
-def grant_to_owner(obj: Model) -> None:
-    """Give the owning department's liaison group its permissions on `obj`, and nobody else's group.
+def grant_to_owner(*objs: Model) -> None:
+    """Give each object's owning department's liaison group its permissions, and nobody else's group.
 
-    Called when an object is created and whenever its owner may have changed: the grants move
-    with ownership.
+    Called when objects are created and whenever their owner may have changed: the grants move
+    with ownership. Objects are handled per (model, owner) in a handful of queries, so a resource
+    with fifty items costs what one with five does.
     """
-    model = type(obj)
-    group_perm_model = get_group_obj_perms_model(model)
-    group = department_liaison_group(Department.objects.get(pk=_owning_department_id(obj)))
-    permissions = list(_owner_permissions(model))
-    group_perm_model.objects.filter(content_object=obj).exclude(group=group).delete()
-    existing = set(
-        group_perm_model.objects.filter(content_object=obj, group=group).values_list("permission_id", flat=True)
-    )
-    group_perm_model.objects.bulk_create(
-        group_perm_model(content_object=obj, group=group, permission=p) for p in permissions if p.pk not in existing
-    )
+    batches = defaultdict(list)
+    for obj in objs:
+        batches[(type(obj), _owning_department_id(obj))].append(obj)
+    for (model, department_id), batch in batches.items():
+        group_perm_model = get_group_obj_perms_model(model)
+        group = department_liaison_group(Department.objects.select_related("liaison_group").get(pk=department_id))
+        permissions = list(_owner_permissions(model))
+        group_perm_model.objects.filter(content_object__in=batch).exclude(group=group).delete()
+        existing = set(
+            group_perm_model.objects.filter(content_object__in=batch, group=group).values_list(
+                "content_object_id", "permission_id"
+            )
+        )
+        group_perm_model.objects.bulk_create(
+            group_perm_model(content_object=obj, group=group, permission=p)
+            for obj in batch
+            for p in permissions
+            if (obj.pk, p.pk) not in existing
+        )
 
 
 def _owner_permissions(model: type[Model]) -> Iterable[Permission]:
@@ -272,18 +282,24 @@ def resource_save(
                 item._history_user = actor
                 item._change_reason = reason or None
                 item.delete()
+        stored = {i.pk: i for i in DataItem.objects.filter(pk__in=[i.pk for i in items if i.pk])}
         for item in items:
             item.resource = resource
             item.full_clean()
-            _save(item, actor=actor, reason=reason)
+            # An unchanged row is not saved again: it would add a history record that says nothing.
+            if item.pk is None or _differs(item, stored.get(item.pk)):
+                _save(item, actor=actor, reason=reason)
         if creating or previous.department_id != resource.department_id:
-            grant_to_owner(resource)
-            for item in resource.items.all():
-                grant_to_owner(item)
-        else:
-            for item in items:
-                grant_to_owner(item)
+            grant_to_owner(resource, *resource.items.all())
+        elif items:
+            grant_to_owner(*items)
     return resource
+
+
+def _differs(obj: Model, stored: Model | None) -> bool:
+    return stored is None or any(
+        getattr(obj, f.attname) != getattr(stored, f.attname) for f in obj._meta.concrete_fields
+    )
 
 
 def _transition_resource(*, resource: DataResource, actor, step: str, reason: str) -> DataResource:
@@ -356,7 +372,7 @@ def source_claim(
     try:
         with transaction.atomic():
             assignment.full_clean()
-            _save(assignment, actor=actor, reason=_("claim"))
+            _save(assignment, actor=actor, reason=legal_basis)
             grant_to_owner(assignment)
             ledger.append(
                 action="source.claim",

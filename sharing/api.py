@@ -50,7 +50,10 @@ class UsageRecordSerializer(serializers.ModelSerializer):
         source="item_codes",
         child=serializers.CharField(max_length=64),
         allow_empty=False,
-        help_text=_("Codes of the data items the use touched."),
+        help_text=_(
+            "Codes of the data items the use touched; write “catalogue code/item code” where two resources "
+            "of the agreement share an item code."
+        ),
     )
     mode = serializers.ChoiceField(choices=UsageMode.choices)
     used_at = serializers.DateTimeField(required=False)

@@ -1,6 +1,7 @@
 """Who may use what under which agreement, proof of every use, and the evidence ledger."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -137,7 +138,10 @@ class UsageRecord(models.Model):
     end_user = models.CharField(_("end user"), max_length=100, blank=True)
     mode = models.CharField(_("mode"), max_length=16, choices=UsageMode.choices)
     item_codes = models.JSONField(_("items touched"), default=list)
-    record_count = models.PositiveIntegerField(_("record count"), default=0)
+    # Bounded explicitly so that SQLite and PostgreSQL accept exactly the same values.
+    record_count = models.PositiveIntegerField(
+        _("record count"), default=0, validators=[MaxValueValidator(2_147_483_647)]
+    )
     purpose_reference = models.CharField(_("purpose reference"), max_length=200, blank=True)
     outcome = models.CharField(_("outcome"), max_length=16, choices=UsageOutcome.choices)
     rejection_reason = models.TextField(_("reason for refusal"), blank=True)

@@ -9,6 +9,7 @@ and e-mail to the other side once the transaction has committed.
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 
@@ -389,10 +390,20 @@ def _usage_refusal(agreement: ShareAgreement, mode: str, item_codes: Sequence[st
             "start": agreement.valid_from,
             "end": agreement.valid_to,
         }
-    granted = set(agreement.items.values_list("code", flat=True))
-    outside = sorted(set(item_codes) - granted)
+    granted = list(agreement.items.values_list("resource__catalogue_code", "code"))
+    qualified = {f"{resource}/{code}" for resource, code in granted}
+    plain = Counter(code for _resource, code in granted)
+    outside = sorted(c for c in set(item_codes) if c not in qualified and c not in plain)
     if outside:
         return _("These items are outside the agreement: %(items)s") % {"items": ", ".join(outside)}
+    # Item codes are unique within a resource only: a code two granted resources share must be
+    # qualified with its resource's catalogue code ("RESOURCE/ITEM").
+    ambiguous = sorted(c for c in set(item_codes) if plain.get(c, 0) > 1)
+    if ambiguous:
+        return _(
+            "These item codes occur in more than one resource of the agreement; write them as "
+            "“catalogue code/item code”: %(items)s"
+        ) % {"items": ", ".join(ambiguous)}
     if MODE_RANK[mode] > MODE_RANK[agreement.usage_mode]:
         return _("The agreement grants “%(granted)s”, not “%(mode)s”.") % {
             "granted": agreement.get_usage_mode_display(),

@@ -197,3 +197,41 @@ def test_negative_record_count_is_bad_input(conditional_active, liaison_a):
         )
 
     assert not UsageRecord.objects.exists()
+
+
+# --- Item codes shared by two resources of one agreement ----------------------------------------
+
+
+@pytest.fixture
+def two_resource_agreement(make_agreement, unconditional_resource, dept_b, liaison_b, officer, liaison_a):
+    from tests.factories import make_published_resource
+
+    second = make_published_resource(dept_b, liaison_b, officer)  # its items are F0, F1 as well
+    agreement = make_agreement([*unconditional_resource.items.all(), *second.items.all()])
+    services.agreement_submit(agreement=agreement, actor=liaison_a)
+    services.agreement_bureau_approve(agreement=agreement, actor=officer)
+    agreement.refresh_from_db()
+    return agreement, unconditional_resource, second
+
+
+def test_a_code_shared_by_two_resources_must_be_qualified(two_resource_agreement, liaison_a):
+    agreement, _first, _second = two_resource_agreement
+    record = use(agreement, liaison_a, item_codes=["F0"])
+
+    assert record.outcome == UsageOutcome.REJECTED
+    assert "F0" in record.rejection_reason and "catalogue code/item code" in record.rejection_reason
+
+
+def test_a_qualified_code_names_the_item_of_one_resource(two_resource_agreement, liaison_a):
+    agreement, _first, second = two_resource_agreement
+    record = use(agreement, liaison_a, item_codes=[f"{second.catalogue_code}/F0"])
+
+    assert record.outcome == UsageOutcome.ACCEPTED
+
+
+def test_a_qualified_code_of_a_resource_outside_the_agreement_is_refused(two_resource_agreement, liaison_a):
+    agreement, _first, _second = two_resource_agreement
+    record = use(agreement, liaison_a, item_codes=["RES-999999/F0"])
+
+    assert record.outcome == UsageOutcome.REJECTED
+    assert "RES-999999/F0" in record.rejection_reason

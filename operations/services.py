@@ -35,6 +35,7 @@ from .choices import (
     Distribution,
     FindingStatus,
     LicenseStatus,
+    OperatorStatus,
     ProductStatus,
 )
 from .models import (
@@ -51,6 +52,7 @@ from .models import (
 
 # What an operator's staff group, and an audit firm's, hold on the objects that concern them.
 OPERATOR_ACTIONS = {
+    Operator: ("view",),
     OperatingLicense: ("view",),
     DataProduct: ("view", "change"),
     Trade: ("view",),
@@ -58,7 +60,8 @@ OPERATOR_ACTIONS = {
     Audit: ("view",),
     Finding: ("view", "answer"),
 }
-FIRM_ACTIONS = {Audit: ("view", "change"), Finding: ("view", "change")}
+# A firm sees itself and the operators it was assigned to audit.
+FIRM_ACTIONS = {AuditFirm: ("view",), Operator: ("view",), Audit: ("view", "change"), Finding: ("view", "change")}
 
 
 def _save(obj: Model, *, actor, reason: str = "") -> None:
@@ -102,7 +105,10 @@ def organisation_save(*, organisation: Operator | AuditFirm, actor, reason: str 
     with transaction.atomic():
         organisation.full_clean()
         _save(organisation, actor=actor, reason=reason)
-        _staff_group(organisation)
+        if isinstance(organisation, Operator):
+            _grant_operator(organisation, organisation)
+        else:
+            _grant_firm(organisation, organisation)
     return organisation
 
 
@@ -166,6 +172,7 @@ def license_save(
     _require(_is_bureau(actor), _("Only the bureau issues licences."))
     with transaction.atomic():
         creating = license.pk is None
+        locked = None
         if not creating:
             locked = OperatingLicense.objects.select_for_update().get(pk=license.pk)
             if locked.status not in (LicenseStatus.APPLIED, LicenseStatus.APPROVED):
@@ -176,7 +183,9 @@ def license_save(
         _save(license, actor=actor, reason=reason)
         if resources is not None:
             license.resources.set(resources)
-        if creating:
+        if creating or locked.operator_id != license.operator_id:
+            # The grants follow the licence to its operator; the former operator's staff lose it.
+            get_group_obj_perms_model(OperatingLicense).objects.filter(content_object=license).delete()
             _grant_operator(license, license.operator)
     return license
 
@@ -262,6 +271,12 @@ def _require_license_in_force(license: OperatingLicense) -> None:
             _("Licence %(number)s is not in force (%(status)s): no new products or trades under it.")
             % {"number": license.number, "status": license.get_status_display()}
         )
+    # A suspended or deregistered operator stops operating at once, whatever its licences say.
+    if license.operator.status != OperatorStatus.ACTIVE:
+        raise ValidationError(
+            _("%(operator)s is %(status)s: no new products or trades.")
+            % {"operator": license.operator.name, "status": license.operator.get_status_display()}
+        )
 
 
 # --- Products -------------------------------------------------------------------------------
@@ -292,13 +307,8 @@ def validate_product(
         if rule.item_id not in item_ids:
             errors.append(_("A rule names an item that is not in the product."))
         try:
-            desensitize.apply(
-                rule.method,
-                "2024-01-31" if rule.params.get("kind", "").startswith("date") else "12345",
-                rule.params,
-                key=b"probe",
-            )
-        except (desensitize.RuleError, TypeError, ValueError) as exc:
+            desensitize.check_rule(rule.method, rule.params)
+        except desensitize.RuleError as exc:
             errors.append(_("Rule for “%(item)s”: %(error)s") % {"item": rule.item.name, "error": exc})
     if errors:
         raise ValidationError(sorted(set(errors), key=errors.index))
@@ -309,11 +319,16 @@ def product_save(
 ) -> DataProduct:
     """Create or edit a product draft of the actor's operator, with its items and rules."""
     with transaction.atomic():
-        license = OperatingLicense.objects.select_for_update().select_related("operator").get(pk=product.license_id)
-        _require(_is_staff_of(actor, license.operator), _("Only the operator's staff build its products."))
         creating = product.pk is None
+        locked = None if creating else DataProduct.objects.select_for_update().get(pk=product.pk)
+        # An edit is judged by the product as stored: pointing it at one's own licence must not
+        # let another operator's staff take it over.
+        license_id = product.license_id if creating else locked.license_id
+        license = OperatingLicense.objects.select_for_update().select_related("operator").get(pk=license_id)
+        _require(_is_staff_of(actor, license.operator), _("Only the operator's staff build its products."))
         if not creating:
-            locked = DataProduct.objects.select_for_update().get(pk=product.pk)
+            if product.license_id != locked.license_id:
+                raise ValidationError(_("A product stays under the licence it was built under."))
             if locked.status not in (ProductStatus.DRAFT, ProductStatus.REJECTED):
                 raise ValidationError(_("Only drafts and rejected products can be edited."))
         _require_license_in_force(license)
@@ -424,6 +439,8 @@ def trade_record(
             raise ValidationError(_("Only approved products offered for trade can be sold."))
         if traded_on > timezone.localdate() or not license.term_start <= traded_on <= license.term_end:
             raise ValidationError(_("The trade date must lie within the licence term and not in the future."))
+        if traded_on < timezone.localdate(locked.created_at):
+            raise ValidationError(_("The trade date lies before the product was registered."))
         if license.price_cap is not None and price > license.price_cap:
             raise ValidationError(
                 _("The price exceeds the licence's price cap of %(cap)s yuan.") % {"cap": license.price_cap}
@@ -463,6 +480,12 @@ def disclosure_due_date(year: int) -> date:
     return date(year + 1, 3, 31)
 
 
+def _money(value: Decimal | None) -> str | None:
+    # SQLite returns sums as floats turned Decimal ("800"), PostgreSQL as numeric ("800.00"): a
+    # published figure must read the same on both.
+    return None if value is None else f"{value:.2f}"
+
+
 def disclosure_figures(operator: Operator, year: int) -> dict:
     licenses = list(
         operator.licenses.filter(term_start__year__lte=year, term_end__year__gte=year).values(
@@ -471,16 +494,16 @@ def disclosure_figures(operator: Operator, year: int) -> dict:
     )
     trades = Trade.objects.filter(license__operator=operator, traded_on__year=year)
     per_product = list(
-        trades.values("product__name")
+        trades.values("product_id", "product__name")
         .annotate(count=Count("pk"), revenue=Sum("price"), top_price=Max("price"))
-        .order_by("product__name")
+        .order_by("product__name", "product_id")
     )
     return {
-        "licenses": [
-            {**lic, "price_cap": str(lic["price_cap"]) if lic["price_cap"] is not None else None} for lic in licenses
-        ],
+        "licenses": [{**lic, "price_cap": _money(lic["price_cap"])} for lic in licenses],
         "products": operator_products(operator).filter(created_at__year__lte=year).count(),
-        "trades": [{**row, "revenue": str(row["revenue"]), "top_price": str(row["top_price"])} for row in per_product],
+        "trades": [
+            {**row, "revenue": _money(row["revenue"]), "top_price": _money(row["top_price"])} for row in per_product
+        ],
         "trades_over_cap": trades.filter(price__gt=F("license__price_cap")).count(),
     }
 
@@ -494,6 +517,9 @@ def disclosure_file(*, operator: Operator, year: int, actor, statement: str = ""
     if year >= timezone.localdate().year:
         raise ValidationError(_("A year's disclosure is filed after the year has ended."))
     with transaction.atomic():
+        # Two simultaneous filings would both pass the check below; the second then hit the
+        # unique constraint as a server error instead of this message.
+        Operator.objects.select_for_update().filter(pk=operator.pk).first()
         if AnnualDisclosure.objects.filter(operator=operator, year=year).exists():
             raise ValidationError(_("The disclosure for %(year)s has already been filed.") % {"year": year})
         disclosure = AnnualDisclosure(
@@ -547,6 +573,7 @@ def audit_assign(
         audit.full_clean()
         _save(audit, actor=actor, reason=_("assigned"))
         _grant_firm(audit, firm)
+        _grant_firm(operator, firm)
         _grant_operator(audit, operator)
         ledger.append(
             action="audit.assign",
@@ -562,7 +589,7 @@ def audit_set_status(*, audit: Audit, actor, status: AuditStatus, reason: str = 
     with transaction.atomic():
         locked = Audit.objects.select_for_update().select_related("firm").get(pk=audit.pk)
         _require(_is_staff_of(actor, locked.firm), _("Only the assigned firm works on this audit."))
-        if order.index(status) != order.index(locked.status) + 1:
+        if status not in order or order.index(status) != order.index(locked.status) + 1:
             raise ValidationError(
                 _("The audit is “%(status)s”; this step is not possible.") % {"status": locked.get_status_display()}
             )

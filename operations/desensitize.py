@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import re
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
@@ -54,7 +54,8 @@ def _parse_date(value) -> date:
 _DISTRICT = re.compile(
     r"^(?P<head>(?:[^市区县]{2,7}?省|[^市区县]{2,9}?自治区|北京市|天津市|上海市|重庆市)?"
     r"(?:[^区县]{1,12}?(?:自治州|地区|盟|市))?"
-    r"[^区县旗]{1,12}?(?:区|县|旗|市))"
+    # A 市 directly followed by 区 is part of the district's own name (沙市区, 市中区).
+    r"[^区县旗]{1,12}?(?:区|县|旗|市(?!区)))"
 )
 
 
@@ -71,7 +72,10 @@ def generalize(value, *, kind: str, width: int = 10) -> str:
             number = Decimal(str(value).strip())
         except InvalidOperation as exc:
             raise RuleError(_("“%(value)s” is not a number.") % {"value": value}) from exc
-        low = int(number // width) * width
+        if not number.is_finite():
+            raise RuleError(_("“%(value)s” is not a number.") % {"value": value})
+        # Decimal's // truncates towards zero, which would put -5 into 0–9.
+        low = int((number / width).to_integral_value(rounding=ROUND_FLOOR)) * width
         return f"{low}–{low + width - 1}"
     if kind == Generalization.ADDRESS_TO_DISTRICT:
         text = str(value).strip()
@@ -95,15 +99,46 @@ def suppress(value) -> str:
     return ""
 
 
+def _int_param(params: dict, name: str, default: int) -> int:
+    value = params.get(name, default)
+    # bool is an int subclass; a JSON true is no count of characters.
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise RuleError(_("“%(name)s” must be a whole number.") % {"name": name})
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise RuleError(_("“%(name)s” must be a whole number.") % {"name": name}) from exc
+
+
 def apply(method: str, value, params: dict, *, key: bytes = b"") -> str:
     """Apply one rule to one value (the preview and any delivery use this)."""
-    params = params or {}
+    params = {} if params is None else params
+    if not isinstance(params, dict):
+        raise RuleError(_("The rule's parameters must be a set of named values."))
     if method == DesensitizationMethod.MASK:
-        return mask(value, keep_prefix=int(params.get("keep_prefix", 3)), keep_suffix=int(params.get("keep_suffix", 4)))
+        return mask(
+            value, keep_prefix=_int_param(params, "keep_prefix", 3), keep_suffix=_int_param(params, "keep_suffix", 4)
+        )
     if method == DesensitizationMethod.GENERALIZE:
-        return generalize(value, kind=params.get("kind", ""), width=int(params.get("width", 10)))
+        return generalize(value, kind=params.get("kind", ""), width=_int_param(params, "width", 10))
     if method == DesensitizationMethod.PSEUDONYMIZE:
         return pseudonymize(value, key=key)
     if method == DesensitizationMethod.SUPPRESS:
         return suppress(value)
     raise RuleError(_("Unknown desensitization method “%(method)s”.") % {"method": method})
+
+
+# A value each kind of rule can handle, to try a rule's parameters before any real data is at hand.
+_PROBES = {
+    Generalization.DATE_TO_MONTH: "2024-01-31",
+    Generalization.DATE_TO_YEAR: "2024-01-31",
+    Generalization.NUMBER_TO_RANGE: "12345",
+    Generalization.ADDRESS_TO_DISTRICT: "北京市东城区东长安街1号",
+}
+
+
+def check_rule(method: str, params: dict) -> None:
+    """Raise RuleError if a rule cannot work whatever the data: unknown method, bad parameters."""
+    kind = params.get("kind") if isinstance(params, dict) else None
+    probe = _PROBES.get(kind, "12345") if isinstance(kind, str) else "12345"
+    apply(method, probe, params, key=b"probe")

@@ -316,6 +316,22 @@ class Finding(models.Model):
 # --- Object permissions (direct foreign-key tables) -----------------------------------------
 
 
+class OperatorUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Operator, on_delete=models.CASCADE)
+
+
+class OperatorGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Operator, on_delete=models.CASCADE)
+
+
+class AuditFirmUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(AuditFirm, on_delete=models.CASCADE)
+
+
+class AuditFirmGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(AuditFirm, on_delete=models.CASCADE)
+
+
 class OperatingLicenseUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(OperatingLicense, on_delete=models.CASCADE)
 

@@ -3,4 +3,5 @@
 # Browser tests drive /usr/bin/chromium and are skipped, with the reason shown, where it is missing.
 source "$(dirname "$0")/_venv.sh"
 ensure_venv requirements-dev.txt
-exec .venv/bin/python -m pytest "$@"
+# One worker per core (pytest-xdist); PYTEST_WORKERS=0 runs everything in one process.
+exec .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-auto}" "$@"

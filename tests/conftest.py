@@ -15,6 +15,9 @@ def pytest_configure(config):
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests assert behaviour, so they read the English source messages; the Chinese default is
+    # proven on its own (tests/test_language.py, the browser journeys).
+    settings.LANGUAGE_CODE = "en"
 
 
 @pytest.fixture(autouse=True)

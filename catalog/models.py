@@ -392,6 +392,8 @@ class DataItem(models.Model):
 
 def looser_than_resource_errors(item, resource) -> dict:
     errors = {}
+    if resource.share_type not in SHARE_RANK or resource.open_type not in OPEN_RANK:
+        return errors  # the resource's own form reports its missing types; nothing to compare yet
     # The basic-library core item rule overrides the resource's share type on purpose.
     if SHARE_RANK[item.share_type] < SHARE_RANK[resource.share_type] and not item.is_core_item:
         errors["share_type"] = _("An item cannot be shared more freely than its resource.")

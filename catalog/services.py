@@ -195,6 +195,18 @@ def duty_save(*, duty: Duty, actor, systems: Sequence[InformationSystem] | None 
     return duty
 
 
+# --- Data elements ------------------------------------------------------------------------
+
+
+def element_save(*, element: DataElement, actor, reason: str = "") -> DataElement:
+    """Register or edit a standard data element: the bureau maintains the element standard."""
+    _require(is_bureau_wide(actor, DataElement, "change"), _("Only the bureau maintains data elements."))
+    with transaction.atomic():
+        element.full_clean()
+        _save(element, actor=actor, reason=reason)
+    return element
+
+
 # --- Resources ----------------------------------------------------------------------------
 
 

@@ -93,11 +93,21 @@ def department_page(view):
 @login_required
 def dashboard(request):
     if selectors.portal_department_id(request.user) is None:
+        # Operator and audit-firm staff have no department: their home is the operations pages.
+        # Imported here because operations builds on catalog, not the other way round.
+        from operations.views import home_url
+
+        if home := home_url(request.user):
+            return redirect(home)
         # The landing page after sign-in: officers and auditors are told where their work is.
         return _no_department_page(request, status=200)
+    # Read through the sharing app's selectors; imported here because sharing builds on catalog.
+    from sharing.selectors import agreement_counts
+
     user = request.user
     inbox = selectors.inbox(user)
     context = {
+        "agreement_counts": agreement_counts(user),
         "resource_counts": selectors.resource_counts(user),
         "duty_counts": selectors.duty_counts(user),
         "claim_counts": selectors.claim_counts(user),

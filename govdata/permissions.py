@@ -18,6 +18,10 @@ from django.db.models import Model, Q, QuerySet
 
 from .roles import BUREAU_WIDE_ROLES, Role
 
+# Reference data every role that may view it sees in full: there is nothing department-private
+# about the list of departments or the data element standard, so they carry no object grants.
+REFERENCE_MODELS = {"catalog.department", "catalog.dataelement"}
+
 
 def user_roles(user) -> frozenset[str]:
     """The role names of a user, cached on the user object for the rest of the request."""
@@ -80,6 +84,8 @@ def restrict(queryset: QuerySet, user, action: str = "view", *, also: Q | None =
     if isinstance(user, AnonymousUser) or not has_model_permission(user, model, action):
         return queryset.none()
     if is_bureau_wide(user, model, action):
+        return queryset
+    if action == "view" and f"{model._meta.app_label}.{model._meta.model_name}" in REFERENCE_MODELS:
         return queryset
     condition = granted_ids(user, model, action)
     if also is not None:

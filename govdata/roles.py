@@ -26,8 +26,17 @@ BUREAU_WIDE_ROLES = {Role.OFFICER, Role.AUDITOR}
 # Model permissions per role. "*" means every permission of the governed apps, "view" every
 # view permission of them. Applied after each migrate by govdata.apps.sync_role_permissions.
 ROLE_PERMISSIONS = {
-    Role.OFFICER: ["*", "catalog.view_user", "catalog.add_user", "catalog.change_user"],
-    Role.AUDITOR: ["view", "catalog.view_user"],
+    Role.OFFICER: [
+        "*",
+        "catalog.view_user",
+        "catalog.add_user",
+        "catalog.change_user",
+        "govdata.view_aggregationpolicy",
+        "govdata.add_aggregationpolicy",
+        "govdata.change_aggregationpolicy",
+        "govdata.view_governancesnapshot",
+    ],
+    Role.AUDITOR: ["view", "catalog.view_user", "govdata.view_aggregationpolicy", "govdata.view_governancesnapshot"],
     Role.LIAISON: [
         "catalog.view_department",
         "catalog.view_dataelement",

@@ -6,21 +6,28 @@ first `limit`: the cost depends on the number of models, never on the number of 
 a page deep in the past costs the same as the first (keyset pagination, no COUNT, no OFFSET).
 
 Diffs are computed for the rows on the page only, with one query per model (previous versions),
-per many-to-many field and per related model (names of foreign keys): constant in the page size.
+per many-to-many field, per related model (names of foreign keys, from the history when the
+object is gone) and per model whose history holds no name (a claim is named by its current
+text): constant in the page size, bounded by the number of models.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Max, OuterRef, Q, Subquery
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .roles import GOVERNED_APPS
 
@@ -28,6 +35,8 @@ from .roles import GOVERNED_APPS
 NAME_FIELDS = ("catalogue_code", "number", "code", "username", "name", "certificate_number", "year")
 # Bookkeeping that changes with every save and says nothing to an auditor.
 UNDIFFED_FIELDS = {"updated_at", "password", "last_login"}
+# simple-history's history_type codes, as the pages name them.
+CHANGE_TYPES = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
 
 
 def tracked_models() -> dict[str, type[models.Model]]:
@@ -63,7 +72,9 @@ class Cursor:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
             when, label, history_id = raw.split("|")
             parsed = parse_datetime(when)
-            return cls(parsed, label, int(history_id)) if parsed else None
+            if parsed is None or timezone.is_naive(parsed):
+                return None
+            return cls(parsed, label, int(history_id))
         except (ValueError, UnicodeDecodeError):
             return None
 
@@ -75,7 +86,7 @@ class Filters:
     user_id: int | None = None
     department_id: int | None = None  # the acting user's department
     date_from: datetime | None = None
-    date_to: datetime | None = None
+    date_to: datetime | None = None  # exclusive
     change_type: str = ""  # "+", "~" or "-"
 
 
@@ -98,10 +109,15 @@ class Change:
     user: object | None
     reason: str
     changes: list[FieldChange] = field(default_factory=list)
+    user_id: int | None = None
 
     @property
     def cursor(self) -> Cursor:
         return Cursor(self.when, self.label, self.history_id)
+
+    @property
+    def change_type_label(self) -> str:
+        return str(CHANGE_TYPES.get(self.change_type, self.change_type))
 
 
 def _keyset(label: str, cursor: Cursor | None) -> Q:
@@ -110,14 +126,23 @@ def _keyset(label: str, cursor: Cursor | None) -> Q:
     if label < cursor.label:
         return Q(history_date__lte=cursor.when)
     if label == cursor.label:
-        return Q(history_date__lt=cursor.when) | Q(history_date=cursor.when, history_id__lt=cursor.history_id)
+        # The redundant upper bound on history_date lets the database start its index scan at the
+        # cursor; with the OR alone it would walk down from the newest row and filter.
+        return Q(history_date__lte=cursor.when) & (
+            Q(history_date__lt=cursor.when) | Q(history_id__lt=cursor.history_id)
+        )
     return Q(history_date__lt=cursor.when)
 
 
 def _filtered(history, filters: Filters):
     qs = history.objects.all()
     if filters.object_id:
-        qs = qs.filter(id=filters.object_id)
+        try:
+            object_id = history._meta.get_field("id").to_python(filters.object_id)
+        except ValidationError:
+            # An id this model's keys cannot take matches none of its rows (not a server error).
+            return history.objects.none()
+        qs = qs.filter(id=object_id)
     if filters.user_id:
         qs = qs.filter(history_user_id=filters.user_id)
     if filters.department_id:
@@ -133,6 +158,16 @@ def _filtered(history, filters: Filters):
     return qs
 
 
+def _with_previous_id(history, qs):
+    return qs.annotate(
+        previous_id=Subquery(
+            history.objects.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
+            .order_by("-history_id")
+            .values("history_id")[:1]
+        )
+    )
+
+
 def timeline_page(
     filters: Filters, cursor: Cursor | None = None, limit: int = 50
 ) -> tuple[list[Change], Cursor | None]:
@@ -142,18 +177,9 @@ def timeline_page(
     candidates = []
     for label in labels:
         history = history_model(models_by_label[label])
-        rows = (
-            _filtered(history, filters)
-            .filter(_keyset(label, cursor))
-            .annotate(
-                previous_id=Subquery(
-                    history.objects.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
-                    .order_by("-history_id")
-                    .values("history_id")[:1]
-                )
-            )
-            .order_by("-history_date", "-history_id")[: limit + 1]
-        )
+        rows = _with_previous_id(history, _filtered(history, filters).filter(_keyset(label, cursor))).order_by(
+            "-history_date", "-history_id"
+        )[: limit + 1]
         candidates.extend((label, row) for row in rows)
     candidates.sort(key=lambda pair: (pair[1].history_date, pair[0], pair[1].history_id), reverse=True)
     page, more = candidates[:limit], len(candidates) > limit
@@ -161,56 +187,83 @@ def timeline_page(
     return changes, (changes[-1].cursor if more and changes else None)
 
 
-def object_history(model: type[models.Model], object_id) -> list[Change]:
-    """Every version of one object, newest first, with what changed in each."""
+def object_history_page(
+    model: type[models.Model], object_id, cursor: Cursor | None = None, limit: int | None = None
+) -> tuple[list[Change], Cursor | None]:
+    """Versions of one object, newest first, after `cursor`; creations list their initial values."""
     label = f"{model._meta.app_label}.{model._meta.model_name}"
     history = history_model(model)
-    rows = (
-        history.objects.filter(id=object_id)
-        .annotate(
-            previous_id=Subquery(
-                history.objects.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
-                .order_by("-history_id")
-                .values("history_id")[:1]
-            )
-        )
-        .order_by("-history_date", "-history_id")
+    rows = _with_previous_id(history, history.objects.filter(id=object_id).filter(_keyset(label, cursor))).order_by(
+        "-history_date", "-history_id"
     )
-    return describe([(label, row) for row in rows], {label: model})
+    if limit is not None:
+        rows = rows[: limit + 1]
+    rows = list(rows)
+    more = limit is not None and len(rows) > limit
+    changes = describe([(label, row) for row in rows[:limit]], {label: model}, initial=True)
+    return changes, (changes[-1].cursor if more and changes else None)
+
+
+def object_history(model: type[models.Model], object_id) -> list[Change]:
+    """Every version of one object, newest first, with what changed in each."""
+    return object_history_page(model, object_id)[0]
 
 
 def _object_name(record) -> str:
+    """The object's name as it was at this version, or "" for models without a name field."""
     for name in NAME_FIELDS:
         value = getattr(record, name, None)
         if value not in (None, ""):
             extra = getattr(record, "name", "") if name != "name" else ""
             return f"{value} {extra}".strip() if extra and extra != value else str(value)
-    return f"#{record.id}"
+    return ""
 
 
-def describe(page: list[tuple[str, object]], models_by_label: dict) -> list[Change]:
-    """Turn historical rows into Changes with field diffs, in a constant number of queries."""
+def _current_names(unnamed: dict, models_by_label: dict) -> dict:
+    """(label, object id) -> str(object) for objects whose history holds no name (a claim, a trade)."""
+    names = {}
+    for label, ids in unnamed.items():
+        model = models_by_label[label]
+        for key, value in _names(model, ids).items():
+            names[(label, key)] = value
+    return names
+
+
+def describe(page: list[tuple[str, object]], models_by_label: dict, *, initial: bool = False) -> list[Change]:
+    """Turn historical rows into Changes with field diffs, in a constant number of queries.
+
+    With `initial`, a creation lists the values the object was created with (as changes from
+    nothing): the object history shows them, the timeline keeps creations to one line.
+    """
     users = {
         u.pk: u
         for u in get_user_model()
         .objects.select_related("department")
         .filter(pk__in={row.history_user_id for _label, row in page if row.history_user_id})
     }
-    previous = _previous_versions(page, models_by_label)
-    m2m_sets = _m2m_sets(page, previous, models_by_label)
+    # Only changes (and, with `initial`, creations) are diffed: no query for the other rows.
+    diffed = [(label, row) for label, row in page if row.history_type == "~" or (initial and row.history_type == "+")]
+    previous = _previous_versions(diffed, models_by_label)
+    m2m_sets = _m2m_sets(diffed, previous, models_by_label)
     raw_changes = {}
     fk_wanted = defaultdict(set)
     for label, row in page:
         before = previous.get((label, row.previous_id))
-        diffs = _field_diffs(models_by_label[label], row, before, m2m_sets.get(label, {}))
+        diffs = _field_diffs(models_by_label[label], row, before, m2m_sets.get(label, {}), initial=initial)
         raw_changes[(label, row.history_id)] = diffs
         for _name, related, old, new in diffs:
             if related is not None:
-                fk_wanted[related].update(v for v in (old, new) if isinstance(v, int | str) and v != "")
                 for v in (old, new):
                     if isinstance(v, frozenset):
                         fk_wanted[related].update(v)
+                    elif isinstance(v, int | str) and v != "":
+                        fk_wanted[related].add(v)
     names = {related: _names(related, ids) for related, ids in fk_wanted.items()}
+    unnamed = defaultdict(set)
+    for label, row in page:
+        if not _object_name(row):
+            unnamed[label].add(row.id)
+    current_names = _current_names(unnamed, models_by_label)
     result = []
     for label, row in page:
         model = models_by_label[label]
@@ -223,13 +276,14 @@ def describe(page: list[tuple[str, object]], models_by_label: dict) -> list[Chan
                 label=label,
                 model_name=str(model._meta.verbose_name),
                 object_id=str(row.id),
-                object_name=_object_name(row),
+                object_name=_object_name(row) or current_names.get((label, row.id)) or f"#{row.id}",
                 history_id=row.history_id,
                 when=row.history_date,
                 change_type=row.history_type,
                 user=users.get(row.history_user_id),
                 reason=row.history_change_reason or "",
                 changes=changes,
+                user_id=row.history_user_id,
             )
         )
     return result
@@ -279,21 +333,33 @@ def _m2m_history_model(model, m2m):
     return getattr(history_model(model), m2m.name).model
 
 
-def _field_diffs(model, row, before, m2m_sets) -> list[tuple]:
-    """(verbose name, related model or None, old, new) for each field that differs from `before`."""
-    if row.history_type != "~" or before is None:
+def _is_empty(value) -> bool:
+    return value is None or value == "" or value == [] or value == {} or value == frozenset()
+
+
+def _field_diffs(model, row, before, m2m_sets, *, initial: bool = False) -> list[tuple]:
+    """(verbose name, related model or None, old, new) for each field that differs from `before`.
+
+    A creation (with `initial`) differs from nothing in every field it set.
+    """
+    if row.history_type == "~" and before is not None:
+        created = False
+    elif row.history_type == "+" and initial:
+        created = True
+    else:
         return []
     diffs = []
     for f in model._meta.concrete_fields:
         if f.name in UNDIFFED_FIELDS or f.primary_key:
             continue
         attname = f.attname
-        old, new = getattr(before, attname, None), getattr(row, attname, None)
-        if old != new:
+        new = getattr(row, attname, None)
+        old = None if created else getattr(before, attname, None)
+        if old != new and not (created and _is_empty(new)):
             related = f.related_model if f.is_relation else None
             diffs.append((str(f.verbose_name), related, _plain(f, old), _plain(f, new)))
     for m2m in _m2m_fields(model):
-        old = m2m_sets.get((m2m.name, before.history_id), frozenset())
+        old = frozenset() if created else m2m_sets.get((m2m.name, before.history_id), frozenset())
         new = m2m_sets.get((m2m.name, row.history_id), frozenset())
         if old != new:
             diffs.append((str(m2m.verbose_name), m2m.related_model, old, new))
@@ -309,15 +375,45 @@ def _plain(f, value):
 
 
 def _names(related, ids) -> dict:
-    return {obj.pk: str(obj) for obj in related._default_manager.filter(pk__in=ids)} if ids else {}
+    """pk -> name of the related objects; objects deleted since are named from their history."""
+    if not ids:
+        return {}
+    # Most __str__ methods name a foreign key too (a licence names its operator): join them in.
+    joined = [f.name for f in related._meta.concrete_fields if f.many_to_one]
+    found = {obj.pk: str(obj) for obj in related._default_manager.select_related(*joined).filter(pk__in=ids)}
+    missing = set(ids) - found.keys()
+    if missing and getattr(related._meta, "simple_history_manager_attribute", None):
+        found.update(_deleted_names(related, missing))
+    return found
+
+
+def _deleted_names(model, ids) -> dict:
+    history = history_model(model)
+    latest = history.objects.filter(id__in=ids).values("id").annotate(last=Max("history_id")).values("last")
+    return {
+        record.id: gettext("%(name)s (deleted)") % {"name": _object_name(record) or f"#{record.id}"}
+        for record in history.objects.filter(history_id__in=Subquery(latest))
+    }
 
 
 def _show(value, related, names) -> str:
     if related is None:
-        return "" if value is None else str(value)
+        return _text(value)
     lookup = names.get(related, {})
     if isinstance(value, frozenset):
-        return ", ".join(sorted(lookup.get(v, f"#{v}") for v in value)) or "—"
+        return ", ".join(sorted(lookup.get(v, f"#{v}") for v in value))
     if value in ("", None):
-        return "—"
+        return ""
     return lookup.get(value, f"#{value}")
+
+
+def _text(value) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if timezone.is_aware(value) else str(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)

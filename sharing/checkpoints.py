@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from pathlib import Path
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -33,7 +34,7 @@ def load_signing_key(*, create: bool = False) -> Ed25519PrivateKey:
     """The key from LEDGER_SIGNING_KEY, else from LEDGER_SIGNING_KEY_FILE (created on request)."""
     if settings.LEDGER_SIGNING_KEY:
         return Ed25519PrivateKey.from_private_bytes(base64.b64decode(settings.LEDGER_SIGNING_KEY))
-    path = settings.LEDGER_SIGNING_KEY_FILE
+    path = Path(settings.LEDGER_SIGNING_KEY_FILE)
     if not path.exists():
         if not create:
             raise ImproperlyConfigured(

@@ -9,7 +9,7 @@ and e-mail to the other side once the transaction has committed.
 from __future__ import annotations
 
 import secrets
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 
@@ -380,36 +380,43 @@ def agreement_set_responsibilities(
 # --- Usage under contract -------------------------------------------------------------------
 
 
-def _usage_refusal(agreement: ShareAgreement, mode: str, item_codes: Sequence[str], when) -> str:
-    """Why this use is outside the agreement, or '' when it is within it (checked like a contract)."""
+def _check_use(agreement: ShareAgreement, mode: str, item_codes: Sequence[str], when) -> tuple[str, list[str]]:
+    """Check a use like a contract: (why it is outside the agreement or '', the items it touched).
+
+    Accepted uses name their items as "catalogue code/item code": item codes are unique within a
+    resource only, and the record must say unambiguously which data was used.
+    """
+    given = sorted(set(item_codes))
     if agreement.status != AgreementStatus.ACTIVE:
-        return _("The agreement is not active (it is “%(status)s”).") % {"status": agreement.get_status_display()}
+        return _("The agreement is not active (it is “%(status)s”).") % {
+            "status": agreement.get_status_display()
+        }, given
     day = timezone.localdate(when)
     if not agreement.valid_from <= day <= agreement.valid_to:
         return _("The use falls outside the agreed period %(start)s – %(end)s.") % {
             "start": agreement.valid_from,
             "end": agreement.valid_to,
-        }
+        }, given
     granted = list(agreement.items.values_list("resource__catalogue_code", "code"))
     qualified = {f"{resource}/{code}" for resource, code in granted}
-    plain = Counter(code for _resource, code in granted)
-    outside = sorted(c for c in set(item_codes) if c not in qualified and c not in plain)
+    by_plain_code = defaultdict(list)
+    for resource, code in granted:
+        by_plain_code[code].append(f"{resource}/{code}")
+    outside = [c for c in given if c not in qualified and c not in by_plain_code]
     if outside:
-        return _("These items are outside the agreement: %(items)s") % {"items": ", ".join(outside)}
-    # Item codes are unique within a resource only: a code two granted resources share must be
-    # qualified with its resource's catalogue code ("RESOURCE/ITEM").
-    ambiguous = sorted(c for c in set(item_codes) if plain.get(c, 0) > 1)
+        return _("These items are outside the agreement: %(items)s") % {"items": ", ".join(outside)}, given
+    ambiguous = [c for c in given if len(by_plain_code.get(c, ())) > 1]
     if ambiguous:
         return _(
             "These item codes occur in more than one resource of the agreement; write them as "
             "“catalogue code/item code”: %(items)s"
-        ) % {"items": ", ".join(ambiguous)}
+        ) % {"items": ", ".join(ambiguous)}, given
     if MODE_RANK[mode] > MODE_RANK[agreement.usage_mode]:
         return _("The agreement grants “%(granted)s”, not “%(mode)s”.") % {
             "granted": agreement.get_usage_mode_display(),
             "mode": dict(UsageRecord._meta.get_field("mode").choices)[mode],
-        }
-    return ""
+        }, given
+    return "", sorted({c if c in qualified else by_plain_code[c][0] for c in given})
 
 
 def usage_record(
@@ -435,14 +442,14 @@ def usage_record(
     used_at = used_at or timezone.now()
     with transaction.atomic():
         locked = ShareAgreement.objects.select_for_update().get(pk=agreement.pk)
-        refusal = _usage_refusal(locked, mode, item_codes, used_at)
+        refusal, touched = _check_use(locked, mode, item_codes, used_at)
         record = UsageRecord(
             agreement=locked,
             used_at=used_at,
             user=actor,
             end_user=end_user,
             mode=mode,
-            item_codes=sorted(set(item_codes)),
+            item_codes=touched,
             record_count=record_count,
             purpose_reference=purpose_reference,
             outcome=UsageOutcome.REJECTED if refusal else UsageOutcome.ACCEPTED,

@@ -321,3 +321,13 @@ def test_every_governed_write_of_a_full_workflow_has_an_actor(dept_a, liaison_a,
     claim(dept_a, liaison_a)
     for model in (Duty, InformationSystem, DataResource, DataItem, SourceAssignment):
         assert not model.history.filter(history_user__isnull=True).exists(), model.__name__
+
+
+def test_signing_in_leaves_no_history_version(client, liaison_a):
+    from tests.factories import PASSWORD
+
+    versions = liaison_a.history.count()
+    assert client.login(username="liaison_a", password=PASSWORD)
+    liaison_a.refresh_from_db()
+    assert liaison_a.last_login is not None
+    assert liaison_a.history.count() == versions

@@ -365,3 +365,10 @@ def test_claimed_source_resource_must_belong_to_the_claiming_department(dept_a, 
     assignment = claim(make_element(), dept_a)
     assignment.resource = resource_b
     assert errors_of(assignment)["resource"] == ["The source resource must belong to the claiming department."]
+
+
+def test_item_rules_wait_for_the_resource_types_instead_of_crashing():
+    from catalog.models import DataItem, DataResource, looser_than_resource_errors
+
+    resource = DataResource(share_type="", open_type="")
+    assert looser_than_resource_errors(DataItem(share_type="unconditional", open_type="not_open"), resource) == {}

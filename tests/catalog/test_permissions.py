@@ -332,3 +332,19 @@ def test_restricted_list_for_a_new_request_costs_the_same_at_any_size(
     # Role lookup, the two permission lookups of ModelBackend, and the list itself.
     with django_assert_max_num_queries(4):
         assert len(list(restrict(DataResource.objects.all(), user))) == rows
+
+
+def test_reference_data_is_visible_in_full_to_every_role_that_may_view_it(liaison_a, dept_a, dept_b, bureau):
+    from catalog.models import DataElement, Department
+    from tests.factories import make_element
+
+    make_element()
+    assert set(restrict(Department.objects.all(), liaison_a)) == {dept_a, dept_b, bureau}
+    assert restrict(DataElement.objects.all(), liaison_a).count() == 1
+
+
+def test_a_model_without_object_grants_is_never_opened_up_by_default(liaison_a):
+    from sharing.models import UsageRecord
+
+    with pytest.raises(LookupError):
+        list(restrict(UsageRecord.objects.all(), liaison_a))

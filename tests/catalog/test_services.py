@@ -591,3 +591,12 @@ def test_claim_decision_appends_a_ledger_entry_with_actor_and_reason(dept_a, lia
     entry = last_entry()
     assert (entry.action, entry.object_id, entry.actor) == (f"source.{step}", str(assignment.pk), actor)
     assert payload_of(entry)["reason"] == "理由"
+
+
+def test_only_the_bureau_maintains_data_elements(officer, liaison_a):
+    from catalog.models import DataElement
+
+    element = services.element_save(element=DataElement(code="DE9001", name="公民身份号码"), actor=officer)
+    assert element.history.first().history_user == officer
+    with pytest.raises(PermissionDenied):
+        services.element_save(element=DataElement(code="DE9002", name="姓名"), actor=liaison_a)

@@ -6,6 +6,12 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def bureau_default_language(settings):
+    """The rest of the suite reads English messages; here the product's own default applies."""
+    settings.LANGUAGE_CODE = "zh-hans"
+
+
 def test_pages_are_in_simplified_chinese_by_default(client_a):
     response = client_a.get(reverse("portal:dashboard"))
     assert '<html lang="zh-hans">' in response.content.decode()

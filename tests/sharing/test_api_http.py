@@ -62,7 +62,12 @@ def test_use_within_the_agreement_answers_201_and_is_recorded(live_server, condi
     status, body = call(live_server, "POST", "/api/usage/", token=token_a, body=use_body(conditional_active))
 
     assert status == 201, body
-    assert (body["outcome"], body["agreement"], body["items"]) == ("accepted", conditional_active.number, ["F0"])
+    code = conditional_active.items.get(code="F0").resource.catalogue_code
+    assert (body["outcome"], body["agreement"], body["items"]) == (
+        "accepted",
+        conditional_active.number,
+        [f"{code}/F0"],
+    )
     record = UsageRecord.objects.get()
     assert (record.pk, record.outcome) == (body["id"], UsageOutcome.ACCEPTED)
     assert LedgerEntry.objects.order_by("-seq").first().action == "usage.accepted"

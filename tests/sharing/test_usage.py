@@ -38,10 +38,12 @@ def test_use_within_the_agreement_is_accepted(conditional_active, liaison_a):
     record = use(conditional_active, liaison_a, item_codes=["F0", "F1"], purpose_reference="案件2025-001")
 
     assert (record.outcome, record.rejection_reason) == (UsageOutcome.ACCEPTED, "")
+    resource = conditional_active.items.first().resource.catalogue_code
+    # Stored qualified, so the record names the data unambiguously.
     assert (record.agreement, record.user, record.item_codes, record.record_count) == (
         conditional_active,
         liaison_a,
-        ["F0", "F1"],
+        [f"{resource}/F0", f"{resource}/F1"],
         3,
     )
 
@@ -59,7 +61,7 @@ def test_accepted_use_is_ledgered_with_its_agreement(conditional_active, liaison
     assert json.loads(entry.payload)["data"] == {
         "agreement": conditional_active.number,
         "mode": "query",
-        "items": ["F0"],
+        "items": [f"{conditional_active.items.first().resource.catalogue_code}/F0"],
         "records": 3,
     }
 

@@ -7,8 +7,8 @@ department's liaison submits its resources and claims its data elements. Each de
 its liaison, systems, duties and resources) is loaded in one transaction, and so is each data
 element's set of claims, so a failure leaves no half-loaded department.
 
-Two writes have no service yet and are done here, attributed like a service would: creating a
-data element and giving a user their role group (see `_element_save` and `_ensure_user`).
+One write has no service yet and is done here, attributed like a service would: giving a demo
+user their role group (see `_ensure_user`).
 """
 
 from __future__ import annotations
@@ -124,19 +124,16 @@ class Seeder:
 
     # --- elements ---------------------------------------------------------------------------
 
-    def _element_save(self, element: DataElement) -> None:
-        # No element service exists yet; this is what it would do.
-        element.full_clean()
-        element._history_user = self.officer
-        element._change_reason = demo_data.CREATION_REASON
-        element.save()
-
     def ensure_elements(self):
         with transaction.atomic():
             existing = set(DataElement.objects.values_list("code", flat=True))
             for code, name, definition, fmt in demo_data.ELEMENTS:
                 if code not in existing:
-                    self._element_save(DataElement(code=code, name=name, definition=definition, format=fmt))
+                    services.element_save(
+                        element=DataElement(code=code, name=name, definition=definition, format=fmt),
+                        actor=self.officer,
+                        reason=demo_data.CREATION_REASON,
+                    )
                     self.created["elements"] += 1
         self.elements = {e.code: e for e in DataElement.objects.all()}
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -38,7 +38,8 @@ def load_signing_key(*, create: bool = False) -> Ed25519PrivateKey:
     if not path.exists():
         if not create:
             raise ImproperlyConfigured(
-                f"No ledger signing key: set LEDGER_SIGNING_KEY or create {path} (seed_demo does for the demo)."
+                f"No ledger signing key: set LEDGER_SIGNING_KEY, or create {path} with "
+                "`manage.py checkpoint_ledger --create-key` (seed_demo does so for the demo)."
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         key = Ed25519PrivateKey.generate()

@@ -5,6 +5,8 @@ module is done, so no other test module ever sees the demo data. Each test runs 
 inside it, as Django's TestCase does with setUpTestData.
 """
 
+from collections import Counter
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -13,9 +15,9 @@ from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.test import override_settings
-from django.utils import translation
+from django.utils import timezone, translation
 from guardian.utils import get_group_obj_perms_model
 
 from catalog import demo_data, services
@@ -33,7 +35,23 @@ from catalog.models import (
 )
 from govdata.permissions import restrict
 from govdata.roles import Role
+from operations import demo_data as operations_demo
+from operations import services as operations_services
+from operations.choices import FindingStatus, LicenseStatus, ProductStatus
+from operations.models import (
+    AnnualDisclosure,
+    Audit,
+    AuditFirm,
+    DataProduct,
+    Finding,
+    OperatingLicense,
+    Operator,
+    Trade,
+)
+from sharing import demo_data as sharing_demo
 from sharing import ledger
+from sharing.choices import MODE_RANK, AgreementStatus, UsageOutcome
+from sharing.models import LedgerEntry, ShareAgreement, UsageRecord
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -98,7 +116,7 @@ def test_seed_creates_one_liaison_per_business_department_and_the_bureau_roles(s
 
 
 def test_seed_gives_every_demo_user_the_demo_password(seeded):
-    assert User.objects.count() == 15
+    assert User.objects.count() == 15 + len(operations_demo.USERNAMES)
     assert all(user.check_password(settings.DEMO_PASSWORD) for user in User.objects.all())
 
 
@@ -200,12 +218,171 @@ def test_seed_prints_the_logins_and_the_demo_password(seeded):
         assert username in seeded
 
 
+# --- seed_demo: sharing and operations -----------------------------------------------------------
+
+
+def test_seed_creates_share_agreements_in_every_state_that_can_be_reached_today(seeded):
+    wanted = Counter(spec["status"] for spec in sharing_demo.AGREEMENTS)
+    counts = Counter(dict(ShareAgreement.objects.order_by().values_list("status").annotate(n=Count("pk"))))
+    assert counts == wanted
+    # Expiry needs a period that has ended, and such a period can be neither approved nor resumed.
+    assert set(counts) == set(AgreementStatus) - {AgreementStatus.EXPIRED}
+    assert counts[AgreementStatus.ACTIVE] == max(counts.values())
+
+
+def test_seeded_refusals_and_rejections_state_their_reason(seeded):
+    refused = ShareAgreement.objects.filter(
+        status__in=[
+            AgreementStatus.PROVIDER_REJECTED,
+            AgreementStatus.BUREAU_REJECTED,
+            AgreementStatus.WITHDRAWN,
+            AgreementStatus.SUSPENDED,
+            AgreementStatus.REVOKED,
+        ]
+    )
+    assert refused.count() == 6
+    assert not refused.filter(status_reason="").exists()
+
+
+def test_seed_records_a_few_hundred_uses_over_the_last_90_days(seeded):
+    records = UsageRecord.objects.all()
+    assert 250 <= records.count() <= 350
+    earliest = timezone.now() - timedelta(days=sharing_demo.USAGE_WINDOW_DAYS)
+    assert not records.filter(used_at__lt=earliest).exists()
+    assert not records.filter(used_at__gt=timezone.now()).exists()
+    assert records.filter(used_at__lt=timezone.now() - timedelta(days=60)).exists()
+
+
+def test_seeded_uses_are_mostly_accepted_and_only_under_agreements_that_were_in_force(seeded):
+    rejected = UsageRecord.objects.filter(outcome=UsageOutcome.REJECTED)
+    assert 0 < rejected.count() < UsageRecord.objects.count() / 10
+    assert not rejected.filter(rejection_reason="").exists()
+    in_force = ShareAgreement.objects.filter(usage_records__outcome=UsageOutcome.ACCEPTED).distinct()
+    assert set(in_force.values_list("status", flat=True)) == {
+        AgreementStatus.ACTIVE,
+        AgreementStatus.SUSPENDED,
+        AgreementStatus.REVOKED,
+    }
+
+
+def test_every_seeded_use_and_refusal_has_its_ledger_entry(seeded):
+    entries = LedgerEntry.objects.filter(object_type="sharing.usagerecord")
+    assert (
+        entries.filter(action="usage.accepted").count()
+        == UsageRecord.objects.filter(outcome=UsageOutcome.ACCEPTED).count()
+    )
+    assert (
+        entries.filter(action="usage.rejected").count()
+        == UsageRecord.objects.filter(outcome=UsageOutcome.REJECTED).count()
+    )
+
+
+def test_seeded_usage_refusals_include_items_outside_scope_a_stronger_mode_and_a_suspended_agreement(seeded):
+    rejected = UsageRecord.objects.filter(outcome=UsageOutcome.REJECTED).select_related("agreement")
+    outside = stronger = inactive = 0
+    for record in rejected:
+        agreement = record.agreement
+        granted = {f"{r}/{c}" for r, c in agreement.items.values_list("resource__catalogue_code", "code")}
+        if not set(record.item_codes) <= granted:
+            outside += 1
+        elif MODE_RANK[record.mode] > MODE_RANK[agreement.usage_mode]:
+            stronger += 1
+        elif agreement.status == AgreementStatus.SUSPENDED:
+            inactive += 1
+    assert outside and stronger and inactive
+    assert outside + stronger + inactive == rejected.count()
+
+
+def test_seed_creates_the_operators_licences_products_trades_and_audit(seeded):
+    assert Operator.objects.count() == len(operations_demo.OPERATORS)
+    assert dict(Counter(OperatingLicense.objects.values_list("status", flat=True))) == {
+        LicenseStatus.ACTIVE: 2,
+        LicenseStatus.APPLIED: 1,
+    }
+    assert dict(Counter(DataProduct.objects.values_list("status", flat=True))) == {
+        ProductStatus.APPROVED: 1,
+        ProductStatus.SUBMITTED: 1,
+    }
+    assert Trade.objects.count() == len(operations_demo.TRADES)
+    assert AuditFirm.objects.count() == 1 and Audit.objects.count() == 1
+    assert dict(Counter(Finding.objects.values_list("status", flat=True))) == {
+        FindingStatus.ANSWERED: 1,
+        FindingStatus.OPEN: 1,
+    }
+
+
+def test_seeded_trades_stay_within_the_price_cap_of_their_licence(seeded):
+    assert not Trade.objects.filter(price__gt=F("license__price_cap")).exists()
+
+
+def test_seeded_traded_product_masks_its_id_number_and_rules_every_personal_item(seeded):
+    product = DataProduct.objects.get(status=ProductStatus.APPROVED)
+    rules = {rule.item.code: rule.method for rule in product.rules.select_related("item")}
+    assert rules["GMSFHM"] == "mask"
+    personal = product.items.exclude(personal_info=PersonalInfo.NONE)
+    assert personal.exists()
+    assert set(personal.values_list("code", flat=True)) <= set(rules)
+
+
+def test_seeded_licences_cover_no_core_resource_and_personal_information_in_the_active_one(seeded):
+    assert not OperatingLicense.objects.filter(resources__security_grade="core").exists()
+    licensed = DataResource.objects.filter(licenses__number="SQYY-XK-0001")
+    assert 2 <= licensed.count() <= 3
+    assert all(r.items.exclude(personal_info=PersonalInfo.NONE).exists() for r in licensed)
+
+
+def test_seed_files_one_disclosure_and_leaves_the_other_operator_missing(seeded):
+    missing, year = operations_services.operators_missing_disclosure()
+    assert [operator.nature for operator in missing] == ["private"]
+    filed = AnnualDisclosure.objects.get()
+    assert filed.year == year and filed.operator.nature == "state_owned"
+
+
+def test_seed_makes_the_operator_and_audit_firm_logins_staff_of_their_organisation(seeded):
+    for spec in operations_demo.OPERATORS:
+        user = User.objects.get(username=spec["user"]["username"])
+        operator = Operator.objects.get(credit_code=spec["credit_code"])
+        assert set(user.groups.values_list("name", flat=True)) == {Role.OPERATOR_USER.value, operator.staff_group.name}
+        assert user.check_password(settings.DEMO_PASSWORD)
+    firm_user = User.objects.get(username=operations_demo.AUDIT_FIRM["user"]["username"])
+    firm = AuditFirm.objects.get()
+    assert set(firm_user.groups.values_list("name", flat=True)) == {Role.AUDIT_FIRM_USER.value, firm.staff_group.name}
+
+
+def test_seed_prints_the_operator_and_audit_firm_logins_with_their_organisation(seeded):
+    for username in operations_demo.USERNAMES:
+        assert username in seeded
+    assert operations_demo.OPERATORS[0]["name"] in seeded
+    assert operations_demo.AUDIT_FIRM["name"] in seeded
+
+
+def test_history_of_seeded_sharing_and_operations_objects_carries_the_acting_user(seeded):
+    models = [*apps.get_app_config("sharing").get_models(), *apps.get_app_config("operations").get_models()]
+    checked = 0
+    for model in models:
+        if "history_user" not in {f.name for f in model._meta.get_fields()}:
+            continue
+        assert not model.objects.filter(history_user__isnull=True).exists(), model.__name__
+        checked += model.objects.count()
+    assert checked > 400
+
+
+def test_seeded_agreement_steps_are_taken_by_the_party_each_belongs_to(seeded):
+    history = ShareAgreement.history.select_related("history_user", "requester", "provider")
+    for record in history.filter(history_change_reason="submit"):
+        assert record.history_user.department_id == record.requester_id
+    for record in history.filter(status=AgreementStatus.PROVIDER_APPROVED, history_type="~"):
+        assert record.history_user.department_id == record.provider_id
+    for record in history.filter(status=AgreementStatus.ACTIVE, history_type="~"):
+        assert record.history_user.username == "officer"
+
+
 # --- seed_demo: history and idempotency -------------------------------------------------------
 
 
 def test_seeded_history_is_attributed_to_the_officer_except_steps_a_department_takes(officer):
     """Departments submit their resources and claim their elements; the bureau does the rest."""
-    for model in apps.get_models():
+    for model in apps.get_app_config("catalog").get_models():
         if "history_user" not in {f.name for f in model._meta.get_fields()}:
             continue
         records = model.objects.all()
@@ -221,8 +398,10 @@ def test_seeded_history_is_attributed_to_the_officer_except_steps_a_department_t
 def test_second_seed_run_changes_nothing(seeded):
     before = row_counts()
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    with translation.override("en"):
+        call_command("seed_demo", stdout=out)
     assert row_counts() == before
+    assert "Nothing to create" in out.getvalue()
 
 
 def test_second_seed_run_resets_a_changed_demo_password(officer):

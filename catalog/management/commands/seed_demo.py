@@ -5,7 +5,8 @@ second run changes nothing. Everything is written through catalog.services with 
 acting user, so the history shows who did what: the bureau officer catalogues and decides, each
 department's liaison submits its resources and claims its data elements. Each department (with
 its liaison, systems, duties and resources) is loaded in one transaction, and so is each data
-element's set of claims, so a failure leaves no half-loaded department.
+element's set of claims, so a failure leaves no half-loaded department. The share agreements
+(sharing/demo_data.py) and the licensed operation (operations/demo_data.py) follow, loaded the same way.
 
 One write has no service yet and is done here, attributed like a service would: giving a demo
 user their role group (see `_ensure_user`).
@@ -39,6 +40,10 @@ from catalog.models import (
     User,
 )
 from govdata.roles import Role
+from operations import demo_data as operations_demo
+from operations.models import AuditFirm, Operator
+from sharing import checkpoints
+from sharing import demo_data as sharing_demo
 
 
 def liaison_username(department_code: str) -> str:
@@ -46,7 +51,8 @@ def liaison_username(department_code: str) -> str:
 
 
 class Seeder:
-    def __init__(self):
+    def __init__(self, stdout=None):
+        self.stdout = stdout
         self.created = Counter()
         self.officer: User | None = None
         self.departments: dict[str, Department] = {}
@@ -306,6 +312,14 @@ class Seeder:
             self.ensure_department(spec)
         self.ensure_auditor()
         self.ensure_claims()
+        self.created.update(sharing_demo.seed_sharing(officer=self.officer, stdout=self.stdout))
+        self.created.update(
+            operations_demo.seed_operations(officer=self.officer, stdout=self.stdout, ensure_user=self._ensure_user)
+        )
+        # The demo bureau signs a checkpoint over its ledger, so the audit pages can show proofs.
+        checkpoints.load_signing_key(create=True)
+        if checkpoints.checkpoint_create():
+            self.created["checkpoints"] += 1
 
 
 # --- output ---------------------------------------------------------------------------------
@@ -332,18 +346,23 @@ def format_table(header: list[str], rows: list[list[str]]) -> list[str]:
 def login_rows() -> list[list[str]]:
     usernames = [demo_data.OFFICER["username"], demo_data.AUDITOR["username"]]
     usernames += [liaison_username(d["code"]) for d in demo_data.DEPARTMENTS if d.get("liaison")]
+    usernames += operations_demo.USERNAMES
     users = User.objects.filter(username__in=usernames).select_related("department").prefetch_related("groups")
     by_name = {u.username: u for u in users}
     role_labels = dict(Role.choices)
+    # Operator and audit-firm staff belong to an organisation, not a department: show that instead.
+    organisations = dict(Operator.objects.filter(staff_group__isnull=False).values_list("staff_group_id", "name"))
+    organisations.update(AuditFirm.objects.filter(staff_group__isnull=False).values_list("staff_group_id", "name"))
     rows = []
     for username in usernames:
         user = by_name[username]
         role = next((role_labels[g.name] for g in user.groups.all() if g.name in role_labels), "")
+        organisation = next((organisations[g.pk] for g in user.groups.all() if g.pk in organisations), "—")
         rows.append(
             [
                 username,
                 str(role),
-                user.department.name if user.department else "—",
+                user.department.name if user.department else organisation,
                 f"{user.last_name}{user.first_name}",
             ]
         )
@@ -392,7 +411,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         started = time.monotonic()
-        seeder = Seeder()
+        seeder = Seeder(stdout=self.stdout)
         seeder.run()
         elapsed = time.monotonic() - started
 

@@ -1,16 +1,27 @@
-"""The ledger in the admin: read-only for everybody; only sharing/ledger.py writes it."""
+"""The bureau's admin for sharing: agreements (decided and supervised through sharing.services),
+usage records and the ledger (read-only), and the calendar that decision deadlines count on."""
+
+from __future__ import annotations
 
 import json
+from functools import cached_property
 
 from django.contrib import admin
 from django.contrib.admin.utils import quote
+from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.template import engines
 from django.urls import NoReverseMatch, reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from govdata.admin import ReadOnlyModelAdmin
+from govdata.admin import GovdataModelAdmin, ReadOnlyModelAdmin, WorkflowStep
+from govdata.permissions import is_bureau_wide, restrict
 
-from .models import LedgerEntry
+from . import services
+from .choices import AWAITING_PROVIDER, AgreementStatus
+from .models import Holiday, LedgerEntry, ShareAgreement, UsageRecord
 
 
 @admin.register(LedgerEntry)
@@ -56,3 +67,289 @@ class LedgerEntryAdmin(ReadOnlyModelAdmin):
         except ValueError:
             shown = entry.payload
         return format_html("<pre>{}</pre>", shown)
+
+
+# --- Shared pieces of the sharing and operations admins -------------------------------------
+
+
+class ReadOnlyHistoryAdmin(GovdataModelAdmin):
+    """Records written by one channel only (the portal, the API, the services): shown with their
+    history and workflow steps, never edited by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*(f.name for f in self.model._meta.fields), *self.readonly_extras]
+
+    readonly_extras: tuple[str, ...] = ()
+
+
+def template_from_string(source: str):
+    """A changelist template that adds our context to Django's own; kept here, next to its admin."""
+    return engines["django"].from_string(source)
+
+
+# Renders `changelist_summary` (HTML built in Python with translated strings) above the list.
+SUMMARY_CHANGE_LIST = """{% extends "admin/change_list.html" %}
+{% block object-tools %}{{ block.super }}{{ changelist_summary }}{% endblock %}"""
+
+
+class ChangelistSummaryMixin:
+    """A summary box above the changelist, computed from the same filtered queryset as the list."""
+
+    @cached_property
+    def change_list_template(self):
+        return template_from_string(SUMMARY_CHANGE_LIST)
+
+    def changelist_summary(self, request, queryset):
+        raise NotImplementedError
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None)
+        if context is not None and "cl" in context:
+            context["changelist_summary"] = self.changelist_summary(request, context["cl"].queryset)
+        return response
+
+
+# --- Share agreements -----------------------------------------------------------------------
+
+_DUTY_FIELDS = ("requester_duties", "provider_duties", "bureau_duties")
+# The bureau may still write the responsibilities clause while the request waits for its decision.
+_RESPONSIBILITIES_EDITABLE = (AgreementStatus.SUBMITTED, AgreementStatus.PROVIDER_APPROVED)
+
+
+def _agreement_step(service, **fixed):
+    def run(*, obj, actor, reason):
+        return service(agreement=obj, actor=actor, reason=reason, **fixed)
+
+    return run
+
+
+def _grant_exception(*, obj, actor, reason):
+    return services.agreement_grant_exception(agreement=obj, actor=actor, legal_basis=reason)
+
+
+_BUREAU = "sharing.approve_shareagreement"
+
+
+@admin.register(ShareAgreement)
+class ShareAgreementAdmin(GovdataModelAdmin):
+    """Requests come from departments through the portal; the bureau decides and supervises here."""
+
+    list_display = (
+        "number",
+        "requester",
+        "provider",
+        "status",
+        "usage_mode",
+        "period",
+        "decision_due_flagged",
+        "created_at",
+    )
+    list_select_related = ("requester", "provider")
+    list_filter = ("status", "requester", "provider", "usage_mode")
+    search_fields = ("^number", "purpose")
+    search_help_text = _("Agreement number (beginning) or purpose.")
+    ordering = ("-created_at", "-pk")
+    view_on_site = False
+    readonly_fields = (
+        "number",
+        "requester",
+        "provider",
+        "status",
+        "status_reason",
+        "purpose",
+        "legal_basis",
+        "exception_basis",
+        "usage_mode",
+        "valid_from",
+        "valid_to",
+        "requester_contact",
+        "provider_contact",
+        "items_by_resource",
+        "submitted_at",
+        "decision_due",
+        "decided_at",
+        "created_by",
+        "created_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("number", "requester", "provider", "status", "status_reason")}),
+        (
+            _("Request"),
+            {"fields": ("purpose", "legal_basis", "exception_basis", "usage_mode", "valid_from", "valid_to")},
+        ),
+        (_("Data items"), {"fields": ("items_by_resource",)}),
+        (_("Responsible persons"), {"fields": ("requester_contact", "provider_contact")}),
+        (_("Responsibilities"), {"fields": _DUTY_FIELDS}),
+        (
+            _("Workflow"),
+            {"fields": ("submitted_at", "decision_due", "decided_at", "created_by", "created_at")},
+        ),
+    )
+    workflow_steps = (
+        WorkflowStep(
+            name="bureau_approve",
+            label=_("Approve as the bureau"),
+            run=_agreement_step(services.agreement_bureau_approve),
+            permission=_BUREAU,
+            from_statuses=(AgreementStatus.SUBMITTED, AgreementStatus.PROVIDER_APPROVED),
+        ),
+        WorkflowStep(
+            name="bureau_reject",
+            label=_("Reject as the bureau"),
+            run=_agreement_step(services.agreement_bureau_reject),
+            permission=_BUREAU,
+            from_statuses=(AgreementStatus.SUBMITTED, AgreementStatus.PROVIDER_APPROVED),
+            reason_required=True,
+        ),
+        WorkflowStep(
+            name="suspend",
+            label=_("Suspend"),
+            run=_agreement_step(services.agreement_suspend),
+            permission=_BUREAU,
+            from_statuses=(AgreementStatus.ACTIVE,),
+            reason_required=True,
+        ),
+        WorkflowStep(
+            name="resume",
+            label=_("Resume"),
+            run=_agreement_step(services.agreement_resume),
+            permission=_BUREAU,
+            from_statuses=(AgreementStatus.SUSPENDED,),
+            reason_required=True,
+        ),
+        WorkflowStep(
+            name="revoke",
+            label=_("Revoke"),
+            run=_agreement_step(services.agreement_revoke),
+            permission=_BUREAU,
+            from_statuses=(AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED),
+            reason_required=True,
+        ),
+        WorkflowStep(
+            name="grant_exception",
+            label=_("Grant an exception for not-shared items"),
+            run=_grant_exception,
+            permission=_BUREAU,
+            from_statuses=(AgreementStatus.DRAFT, AgreementStatus.SUBMITTED),
+            reason_required=True,
+            help_text=_(
+                "Required: the legal basis (law, administrative regulation or central policy) that lets the "
+                "not-shared items be requested. It is recorded in the change history and in the ledger."
+            ),
+        ),
+    )
+
+    def get_queryset(self, request):
+        overdue = Q(status__in=AWAITING_PROVIDER, decision_due__lt=timezone.localdate())
+        return super().get_queryset(request).annotate(is_overdue=ExpressionWrapper(overdue, BooleanField()))
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The only edit is the bureau's, of the responsibilities, before its own decision.
+        if not (super().has_change_permission(request, obj) and request.user.has_perm(_BUREAU)):
+            return False
+        return obj is None or obj.status in _RESPONSIBILITIES_EDITABLE
+
+    @admin.display(description=_("period"))
+    def period(self, obj):
+        return f"{obj.valid_from} – {obj.valid_to}"
+
+    @admin.display(description=_("decision due"), ordering="decision_due")
+    def decision_due_flagged(self, obj):
+        if obj.decision_due is None:
+            return "—"
+        if getattr(obj, "is_overdue", False):
+            return format_html('<strong class="errornote">{} {}</strong>', obj.decision_due, _("(overdue)"))
+        return obj.decision_due
+
+    @admin.display(description=_("data items"))
+    def items_by_resource(self, obj):
+        if obj.pk is None:
+            return "—"
+        items = obj.items.select_related("resource").order_by("resource__catalogue_code", "code")
+        rows = format_html_join(
+            "",
+            "<tr><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    item.resource.catalogue_code,
+                    item.resource.name,
+                    item.code,
+                    item.name,
+                    item.get_share_type_display(),
+                )
+                for item in items
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            _("resource"),
+            _("item code"),
+            _("item"),
+            _("share type"),
+            rows,
+        )
+
+    def service_save(self, request, obj, form, formsets, change):
+        texts = {f: form.cleaned_data[f] for f in _DUTY_FIELDS if f in form.cleaned_data}
+        if not change or not set(texts) & set(form.changed_data):
+            return
+        services.agreement_set_responsibilities(agreement=obj, actor=request.user, texts=texts)
+
+
+@admin.register(UsageRecord)
+class UsageRecordAdmin(ReadOnlyHistoryAdmin):
+    """Uses as the exchange system reported them; evidence, so nobody edits them."""
+
+    list_display = ("agreement", "used_at", "user", "mode", "outcome", "record_count")
+    list_select_related = ("agreement", "user")
+    list_filter = ("outcome", "mode")
+    search_fields = ("^agreement__number",)
+    search_help_text = _("Agreement number (beginning).")
+    ordering = ("-used_at",)
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if is_bureau_wide(request.user, ShareAgreement, "view"):
+            return qs
+        # Usage has no grants of its own: it is visible to whoever may see its agreement.
+        visible = restrict(ShareAgreement.objects.all(), request.user, "view")
+        return qs.filter(agreement__in=visible.values("pk"))
+
+    def has_view_permission(self, request, obj=None):
+        if obj is not None and not self.get_queryset(request).filter(pk=obj.pk).exists():
+            return False
+        return super().has_view_permission(request, obj)
+
+
+# --- The bureau's calendar ------------------------------------------------------------------
+
+
+@admin.register(Holiday)
+class HolidayAdmin(GovdataModelAdmin):
+    """Public holidays and make-up days: the calendar decision deadlines are counted on."""
+
+    list_display = ("date", "name", "is_working_day")
+    list_filter = ("is_working_day",)
+    search_fields = ("name",)
+    ordering = ("-date",)
+
+    def service_save(self, request, obj, form, formsets, change):
+        # No business rule beyond the form's own: the calendar has no service of its own.
+        with transaction.atomic():
+            obj._history_user = request.user
+            obj.save()
+
+    def service_delete(self, request, obj):
+        with transaction.atomic():
+            obj._history_user = request.user
+            obj.delete()

@@ -79,7 +79,7 @@ class UsageRecordSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is not None:
             # An agreement the caller may not see is answered like one that does not exist.
-            self.fields["agreement"].queryset = selectors.agreements_visible_to(request.user)
+            self.fields["agreement"].queryset = selectors.agreements_shown_to(request.user)
 
 
 class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
@@ -88,7 +88,7 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AgreementSerializer
 
     def get_queryset(self):
-        queryset = selectors.agreements_visible_to(self.request.user)
+        queryset = selectors.agreements_shown_to(self.request.user)
         number = self.request.query_params.get("number")
         return queryset.filter(number=number) if number else queryset
 

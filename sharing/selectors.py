@@ -47,9 +47,10 @@ def usage_visible_to(user) -> QuerySet[UsageRecord]:
 # --- The portal's list of agreements --------------------------------------------------------
 
 
-def portal_agreements(user) -> QuerySet[ShareAgreement]:
-    """What the portal shows: visible agreements, minus the requests never submitted to the user's
-    department (a draft, or one withdrawn as a draft, is the requester's own business)."""
+def agreements_shown_to(user) -> QuerySet[ShareAgreement]:
+    """What a department is shown, in the portal and through the API: visible agreements, minus the
+    requests never submitted to it (a draft, or one withdrawn as a draft, is the requester's own
+    business even though the provider's grant exists from the start)."""
     qs = agreements_visible_to(user)
     department_id = portal_department_id(user)
     if department_id is not None:
@@ -74,7 +75,7 @@ def agreement_list(user, *, side: str = "", status: str = "", query: str = "") -
     """
     today = timezone.localdate()
     qs = (
-        portal_agreements(user)
+        agreements_shown_to(user)
         .prefetch_related(None)
         .annotate(
             item_count=Count("items", distinct=True),
@@ -107,7 +108,7 @@ def agreement_counts(user) -> dict[str, int]:
     today = timezone.localdate()
     requested, received = Q(requester_id=department_id), Q(provider_id=department_id)
     return (
-        portal_agreements(user)
+        agreements_shown_to(user)
         .prefetch_related(None)
         .aggregate(
             total=Count("pk"),
@@ -128,7 +129,7 @@ def agreement_counts(user) -> dict[str, int]:
 
 def visible_agreement(user, pk) -> ShareAgreement:
     """One agreement the user may see, with its items and their resources; 404 otherwise."""
-    return get_object_or_404(portal_agreements(user), pk=pk)
+    return get_object_or_404(agreements_shown_to(user), pk=pk)
 
 
 def is_overdue(agreement: ShareAgreement, today=None) -> bool:

@@ -199,8 +199,9 @@ def test_body_that_is_not_json_answers_415(live_server, conditional_active, toke
 
 @pytest.fixture
 def agreement_c_with_b(make_agreement, unconditional_resource, liaison_c):
-    """A request of the third department to dept_b, which dept_a must not see."""
-    return make_agreement(unconditional_resource.items.all(), actor=liaison_c)
+    """A request of the third department to dept_b (submitted, so dept_b sees it), which dept_a must not see."""
+    agreement = make_agreement(unconditional_resource.items.all(), actor=liaison_c)
+    return services.agreement_submit(agreement=agreement, actor=liaison_c)
 
 
 def listed_numbers(server, path, token):
@@ -326,3 +327,14 @@ def test_usage_list_query_count_does_not_grow_with_rows(
 
     assert response.status_code == 200
     assert len(response.json()["results"]) == rows
+
+
+def test_a_draft_request_is_not_shown_to_the_provider_until_submitted(live_server, conditional_draft, liaison_b):
+    token_b = token_for(liaison_b)
+
+    status, body = call(live_server, "GET", f"/api/agreements/{conditional_draft.pk}/", token=token_b)
+    assert status == 404
+
+    services.agreement_submit(agreement=conditional_draft, actor=conditional_draft.created_by)
+    status, body = call(live_server, "GET", f"/api/agreements/{conditional_draft.pk}/", token=token_b)
+    assert status == 200, body

@@ -20,6 +20,7 @@ from govdata.admin import (
     PrefetchedAutocompleteFormSet,
     PrefetchedAutocompleteInlineMixin,
     WorkflowStep,
+    adopt_saved,
 )
 from govdata.roles import Role
 
@@ -35,13 +36,6 @@ from .models import (
     SourceAssignment,
     User,
 )
-
-
-def _adopt(obj, saved) -> None:
-    """Make the admin's unsaved instance the row a service created (for the redirect and the log)."""
-    for f in saved._meta.concrete_fields:
-        setattr(obj, f.attname, getattr(saved, f.attname))
-    obj._state.adding, obj._state.db = False, saved._state.db
 
 
 def _count_of(queryset, field: str):
@@ -488,4 +482,4 @@ class SourceAssignmentAdmin(GovdataModelAdmin):
             legal_basis=obj.legal_basis,
             resource=obj.resource,
         )
-        _adopt(obj, claim)
+        adopt_saved(obj, claim)

@@ -40,6 +40,13 @@ from govdata.permissions import can, has_model_permission, restrict
 # --- Counting at scale --------------------------------------------------------------------
 
 
+def adopt_saved(obj, saved) -> None:
+    """Make the admin's unsaved instance the row a service created (for the redirect and the log)."""
+    for f in saved._meta.concrete_fields:
+        setattr(obj, f.attname, getattr(saved, f.attname))
+    obj._state.adding, obj._state.db = False, saved._state.db
+
+
 class EstimatedCountPaginator(Paginator):
     """A paginator that reads PostgreSQL's row estimate for unfiltered lists of large tables.
 

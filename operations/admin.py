@@ -17,20 +17,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import User
-from govdata.admin import GovdataModelAdmin, WorkflowStep, add_refusal_to_form
+from govdata.admin import GovdataModelAdmin, WorkflowStep, add_refusal_to_form, adopt_saved
 from govdata.permissions import restrict
 from sharing.admin import ChangelistSummaryMixin, ReadOnlyHistoryAdmin
 
 from . import services
 from .choices import FindingStatus, LicenseStatus, ProductStatus
 from .models import AnnualDisclosure, Audit, AuditFirm, DataProduct, Finding, OperatingLicense, Operator, Trade
-
-
-def _adopt(obj, saved) -> None:
-    """Make the admin's unsaved instance the row a service created (for the redirect and the log)."""
-    for f in saved._meta.concrete_fields:
-        setattr(obj, f.attname, getattr(saved, f.attname))
-    obj._state.adding, obj._state.db = False, saved._state.db
 
 
 def _table(headers, rows) -> str:
@@ -496,7 +489,7 @@ class AuditAdmin(GovdataModelAdmin):
             period_end=obj.period_end,
             license=obj.license,
         )
-        _adopt(obj, audit)
+        adopt_saved(obj, audit)
 
 
 class OverdueFilter(admin.SimpleListFilter):

@@ -39,6 +39,21 @@ def object_label(obj: Model) -> str:
     return f"{obj._meta.app_label}.{obj._meta.model_name}"
 
 
+def entry_payload(*, seq: int, recorded_at: datetime, action: str, obj: Model, actor, reason: str, data: dict | None) -> str:
+    """The hashed text of one entry. Bulk writers (seed_scale) build entries with it too."""
+    return canonical_json(
+        {
+            "seq": seq,
+            "recorded_at": recorded_at.isoformat(),
+            "action": action,
+            "object": {"type": object_label(obj), "id": str(obj.pk), "repr": str(obj)},
+            "actor": {"id": actor.pk, "username": actor.get_username()} if actor else None,
+            "reason": reason,
+            "data": data or {},
+        }
+    )
+
+
 def _lock() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -52,16 +67,8 @@ def append(*, action: str, obj: Model, actor, reason: str = "", data: dict | Non
         last = LedgerEntry.objects.order_by("-seq").values_list("seq", "entry_hash").first()
         seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
         recorded_at = timezone.now()
-        payload = canonical_json(
-            {
-                "seq": seq,
-                "recorded_at": recorded_at.isoformat(),
-                "action": action,
-                "object": {"type": object_label(obj), "id": str(obj.pk), "repr": str(obj)},
-                "actor": {"id": actor.pk, "username": actor.get_username()} if actor else None,
-                "reason": reason,
-                "data": data or {},
-            }
+        payload = entry_payload(
+            seq=seq, recorded_at=recorded_at, action=action, obj=obj, actor=actor, reason=reason, data=data
         )
         return LedgerEntry.objects.create(
             seq=seq,

@@ -7,7 +7,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
-from simple_history.models import HistoricalRecords
+
+from govdata.history import GovernedHistory
 
 from .choices import (
     GRADE_RANK,
@@ -60,7 +61,7 @@ class Department(models.Model):
         related_name="department",
     )
 
-    history = HistoricalRecords()
+    history = GovernedHistory()
 
     class Meta:
         verbose_name = _("department")
@@ -83,7 +84,7 @@ class User(AbstractUser):
         related_name="users",
     )
 
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    history = GovernedHistory(excluded_fields=["password", "last_login"])
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -109,7 +110,7 @@ class InformationSystem(models.Model):
     name = models.CharField(_("name"), max_length=200)
     status = models.CharField(_("status"), max_length=16, choices=SystemStatus.choices, default=SystemStatus.IN_USE)
 
-    history = HistoricalRecords()
+    history = GovernedHistory()
 
     class Meta:
         verbose_name = _("information system")
@@ -134,7 +135,7 @@ class Duty(models.Model):
         InformationSystem, verbose_name=_("information systems"), blank=True, related_name="duties"
     )
 
-    history = HistoricalRecords(m2m_fields=[systems])
+    history = GovernedHistory(m2m_fields=[systems])
 
     class Meta:
         verbose_name = _("duty")
@@ -169,7 +170,7 @@ class DataElement(models.Model):
     definition = models.TextField(_("definition"), blank=True)
     format = models.CharField(_("format"), max_length=200, blank=True)
 
-    history = HistoricalRecords()
+    history = GovernedHistory()
 
     class Meta:
         verbose_name = _("data element")
@@ -256,7 +257,7 @@ class DataResource(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    history = HistoricalRecords(m2m_fields=[duties])
+    history = GovernedHistory(m2m_fields=[duties])
 
     class Meta:
         verbose_name = _("data resource")
@@ -354,7 +355,7 @@ class DataItem(models.Model):
         related_name="items",
     )
 
-    history = HistoricalRecords()
+    history = GovernedHistory()
 
     class Meta:
         verbose_name = _("data item")
@@ -461,7 +462,7 @@ class SourceAssignment(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
     decision_reason = models.TextField(_("reason for the decision"), blank=True, editable=False)
 
-    history = HistoricalRecords()
+    history = GovernedHistory()
 
     class Meta:
         verbose_name = _("source assignment")

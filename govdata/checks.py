@@ -37,7 +37,7 @@ def every_governed_model_has_history(app_configs=None, **kwargs):
                 errors.append(
                     checks.Error(
                         f"{name} has no change history.",
-                        hint="Add `history = HistoricalRecords()` to the model.",
+                        hint="Add `history = GovernedHistory()` (govdata.history) to the model.",
                         obj=model,
                         id="govdata.E001",
                     )

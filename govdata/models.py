@@ -10,7 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+
+from .history import GovernedHistory
 
 
 class UsageWindow(models.IntegerChoices):
@@ -51,7 +52,7 @@ class AggregationPolicy(models.Model):
         help_text=_("The window the dashboard shows first and the recommendations are computed for."),
     )
 
-    history = HistoricalRecords()
+    history = GovernedHistory()
 
     class Meta:
         verbose_name = _("aggregation policy")

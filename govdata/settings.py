@@ -128,6 +128,8 @@ LOGOUT_REDIRECT_URL = "portal:login"
 # --- History ------------------------------------------------------------------------------
 # A revert would write past the service layer (no permission check, no ledger entry).
 SIMPLE_HISTORY_REVERT_DISABLED = True
+# govdata.history.GovernedHistory indexes (history_date, history_id), which serves what this would.
+SIMPLE_HISTORY_DATE_INDEX = False
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 # --- Languages ----------------------------------------------------------------------------

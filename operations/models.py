@@ -7,7 +7,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
-from simple_history.models import HistoricalRecords
+
+from govdata.history import GovernedHistory
 
 from .choices import (
     AuditStatus,
@@ -55,7 +56,7 @@ class Operator(models.Model):
         "auth.Group", null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="operator"
     )
 
-    history = HistoricalRecords()
+    history = GovernedHistory()
 
     class Meta:
         verbose_name = _("operator")
@@ -91,7 +92,7 @@ class OperatingLicense(models.Model):
     )
     status_reason = models.TextField(_("reason of the last step"), blank=True, editable=False)
 
-    history = HistoricalRecords(m2m_fields=[resources])
+    history = GovernedHistory(m2m_fields=[resources])
 
     class Meta:
         verbose_name = _("operating licence")
@@ -129,7 +130,7 @@ class DataProduct(models.Model):
     status_reason = models.TextField(_("reason of the last step"), blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    history = HistoricalRecords(m2m_fields=[items], excluded_fields=["pseudonym_key"])
+    history = GovernedHistory(m2m_fields=[items], excluded_fields=["pseudonym_key"])
 
     class Meta:
         verbose_name = _("data product")
@@ -151,7 +152,7 @@ class DesensitizationRule(models.Model):
     method = models.CharField(_("method"), max_length=16, choices=DesensitizationMethod.choices)
     params = models.JSONField(_("parameters"), default=dict, blank=True)
 
-    history = HistoricalRecords()
+    history = GovernedHistory()
 
     class Meta:
         verbose_name = _("desensitization rule")
@@ -182,7 +183,7 @@ class Trade(models.Model):
         editable=False,
     )
 
-    history = HistoricalRecords()
+    history = GovernedHistory()
 
     class Meta:
         verbose_name = _("trade")
@@ -215,7 +216,7 @@ class AnnualDisclosure(models.Model):
         editable=False,
     )
 
-    history = HistoricalRecords()
+    history = GovernedHistory()
 
     class Meta:
         verbose_name = _("annual disclosure")
@@ -237,7 +238,7 @@ class AuditFirm(models.Model):
         "auth.Group", null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="audit_firm"
     )
 
-    history = HistoricalRecords()
+    history = GovernedHistory()
 
     class Meta:
         verbose_name = _("audit firm")
@@ -268,7 +269,7 @@ class Audit(models.Model):
     )
     assigned_at = models.DateTimeField(_("assigned at"), auto_now_add=True)
 
-    history = HistoricalRecords()
+    history = GovernedHistory()
 
     class Meta:
         verbose_name = _("audit")
@@ -300,7 +301,7 @@ class Finding(models.Model):
     operator_response = models.TextField(_("operator's response"), blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
 
-    history = HistoricalRecords()
+    history = GovernedHistory()
 
     class Meta:
         verbose_name = _("finding")

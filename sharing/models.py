@@ -7,7 +7,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
-from simple_history.models import HistoricalRecords
+
+from govdata.history import GovernedHistory
 
 from .choices import AgreementStatus, UsageMode, UsageOutcome
 
@@ -67,7 +68,7 @@ class ShareAgreement(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    history = HistoricalRecords(m2m_fields=[items])
+    history = GovernedHistory(m2m_fields=[items])
 
     class Meta:
         verbose_name = _("share agreement")
@@ -113,7 +114,7 @@ class Holiday(models.Model):
     name = models.CharField(_("name"), max_length=100)
     is_working_day = models.BooleanField(_("working day (make-up day)"), default=False)
 
-    history = HistoricalRecords()
+    history = GovernedHistory()
 
     class Meta:
         verbose_name = _("holiday or make-up day")
@@ -146,7 +147,7 @@ class UsageRecord(models.Model):
     outcome = models.CharField(_("outcome"), max_length=16, choices=UsageOutcome.choices)
     rejection_reason = models.TextField(_("reason for refusal"), blank=True)
 
-    history = HistoricalRecords()
+    history = GovernedHistory()
 
     class Meta:
         verbose_name = _("usage record")

@@ -39,7 +39,9 @@ def object_label(obj: Model) -> str:
     return f"{obj._meta.app_label}.{obj._meta.model_name}"
 
 
-def entry_payload(*, seq: int, recorded_at: datetime, action: str, obj: Model, actor, reason: str, data: dict | None) -> str:
+def entry_payload(
+    *, seq: int, recorded_at: datetime, action: str, obj: Model, actor, reason: str, data: dict | None
+) -> str:
     """The hashed text of one entry. Bulk writers (seed_scale) build entries with it too."""
     return canonical_json(
         {

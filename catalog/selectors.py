@@ -19,6 +19,7 @@ from govdata.roles import Role
 
 from .choices import ClaimStatus, ResourceStatus
 from .models import DataElement, DataItem, DataResource, Department, Duty, InformationSystem, SourceAssignment
+from .search import text_search
 
 OPEN_CLAIM_STATUSES = (ClaimStatus.CLAIMED, ClaimStatus.CONFIRMED)
 
@@ -91,7 +92,7 @@ def catalogue_search(
 ) -> QuerySet[DataResource]:
     qs = catalogue(user).select_related("department").annotate(item_count=Count("items"))
     if query:
-        qs = qs.filter(Q(name__icontains=query) | Q(catalogue_code__icontains=query) | Q(summary__icontains=query))
+        qs = text_search(qs, query, ["name", "catalogue_code", "summary"])
     if department:
         qs = qs.filter(department=department)
     if subject:

@@ -8,8 +8,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -22,6 +21,7 @@ from govdata.admin import (
     WorkflowStep,
     adopt_saved,
 )
+from govdata.queries import count_of
 from govdata.roles import Role
 
 from . import services
@@ -36,13 +36,6 @@ from .models import (
     SourceAssignment,
     User,
 )
-
-
-def _count_of(queryset, field: str):
-    """A correlated COUNT subquery: evaluated for the rows of the page only, served by the FK index."""
-    counted = queryset.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(n=Count("*")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-
 
 # --- Departments and users ----------------------------------------------------------------
 
@@ -176,7 +169,7 @@ class DutyAdmin(GovdataModelAdmin):
 
     def get_queryset(self, request):
         through = Duty.systems.through.objects.all()
-        return super().get_queryset(request).annotate(system_count=_count_of(through, "duty"))
+        return super().get_queryset(request).annotate(system_count=count_of(through, "duty"))
 
     @admin.display(description=_("systems"), ordering="system_count")
     def system_count(self, obj):
@@ -205,7 +198,7 @@ class DataElementAdmin(GovdataModelAdmin):
             .get_queryset(request)
             .annotate(
                 confirmed_source_name=Subquery(confirmed.values("department__name")[:1]),
-                open_claim_count=_count_of(open_claims, "element"),
+                open_claim_count=count_of(open_claims, "element"),
             )
         )
 
@@ -357,7 +350,7 @@ class DataResourceAdmin(GovdataModelAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(item_count=_count_of(DataItem.objects.all(), "resource"))
+        return super().get_queryset(request).annotate(item_count=count_of(DataItem.objects.all(), "resource"))
 
     @admin.display(description=_("items"), ordering="item_count")
     def item_count(self, obj):

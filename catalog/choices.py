@@ -136,3 +136,18 @@ CLAIM_TRANSITIONS = {
     # A confirmed source can be revoked by the bureau (e.g. a reorganisation moves the duty).
     (ClaimStatus.CONFIRMED, ClaimStatus.REJECTED): "revoke",
 }
+
+# What the change history shows for a workflow step taken without a reason of its own. The
+# services store the step's code as the change reason, so the stored history reads the same in
+# every language; the history pages show it through this table (govdata.timeline.shown_reason).
+STEP_LABELS = {
+    "submit": _("Submitted for publication"),
+    "publish": _("Published"),
+    "return": _("Returned to the department"),
+    "revise": _("Reopened for revision"),
+    "retire": _("Retired"),
+    "confirm": _("Confirmed as the source"),
+    "reject": _("Claim rejected"),
+    "withdraw": _("Claim withdrawn"),
+    "revoke": _("Source confirmation revoked"),
+}

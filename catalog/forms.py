@@ -167,6 +167,22 @@ class DataItemForm(BootstrapMixin, forms.ModelForm):
 
 
 class BaseItemFormSet(BaseInlineFormSet):
+    def __init__(self, *args, new_item_share_type: str = "", **kwargs):
+        # New rows start at the resource's share type: an item may be stricter than its resource,
+        # never looser, so the model's default (unconditional) would be refused on a conditional
+        # resource. The view passes the share type the page was rendered with, also on POST, so
+        # an untouched new row still counts as unchanged (and is skipped) when the user changes
+        # the resource's share type in the same form.
+        self.new_item_share_type = new_item_share_type
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index):
+        kwargs = super().get_form_kwargs(index)
+        # index None is the empty form the page copies for "Add item".
+        if self.new_item_share_type and (index is None or index >= self.initial_form_count()):
+            kwargs["initial"] = {**kwargs.get("initial", {}), "share_type": self.new_item_share_type}
+        return kwargs
+
     def _kept_forms(self):
         return [
             f

@@ -15,6 +15,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from govdata.permissions import has_model_permission, has_role, restrict
+from govdata.queries import count_of
 from govdata.roles import Role
 
 from .choices import ClaimStatus, ResourceStatus
@@ -45,8 +46,12 @@ def department_resources(user, action: str = "view") -> QuerySet[DataResource]:
     return _own(DataResource.objects.all(), user, action)
 
 
+def _item_count():
+    return count_of(DataItem.objects.all(), "resource")
+
+
 def department_resource_list(user, *, status: str = "", query: str = "") -> QuerySet[DataResource]:
-    qs = department_resources(user).select_related("source_system").annotate(item_count=Count("items"))
+    qs = department_resources(user).select_related("source_system").annotate(item_count=_item_count())
     if status == "returned":
         qs = qs.filter(status=ResourceStatus.DRAFT).exclude(return_reason="")
     elif status in ResourceStatus.values:
@@ -90,7 +95,9 @@ def catalogue_search(
     share_type: str = "",
     security_grade: str = "",
 ) -> QuerySet[DataResource]:
-    qs = catalogue(user).select_related("department").annotate(item_count=Count("items"))
+    # The departments come in a second query: joined, a misjudged search estimate can make the
+    # planner loop over every department for each matching row.
+    qs = catalogue(user).prefetch_related("department").annotate(item_count=_item_count())
     if query:
         qs = text_search(qs, query, ["name", "catalogue_code", "summary"])
     if department:
@@ -151,7 +158,8 @@ def _duty_flags(qs: QuerySet[Duty]) -> QuerySet[Duty]:
 
 def department_duty_list(user, *, query: str = "", gap: str = "") -> QuerySet[Duty]:
     qs = _duty_flags(department_duties(user)).annotate(
-        system_count=Count("systems", distinct=True), resource_count=Count("resources", distinct=True)
+        system_count=count_of(Duty.systems.through.objects.all(), "duty"),
+        resource_count=count_of(DataResource.duties.through.objects.all(), "duty"),
     )
     if query:
         qs = qs.filter(Q(name__icontains=query) | Q(code__icontains=query))
@@ -172,7 +180,8 @@ def department_systems(user, action: str = "view") -> QuerySet[InformationSystem
 
 def department_system_list(user, *, query: str = "") -> QuerySet[InformationSystem]:
     qs = department_systems(user).annotate(
-        duty_count=Count("duties", distinct=True), resource_count=Count("resources", distinct=True)
+        duty_count=count_of(Duty.systems.through.objects.all(), "informationsystem"),
+        resource_count=count_of(DataResource.objects.all(), "source_system"),
     )
     if query:
         qs = qs.filter(Q(name__icontains=query) | Q(code__icontains=query))
@@ -200,8 +209,8 @@ def element_list(user, *, query: str = "", state: str = "") -> QuerySet[DataElem
     qs = (
         elements(user)
         .annotate(
-            open_claims=Count("assignments", filter=Q(assignments__status__in=OPEN_CLAIM_STATUSES)),
-            pending_claims=Count("assignments", filter=Q(assignments__status=ClaimStatus.CLAIMED)),
+            open_claims=count_of(SourceAssignment.objects.filter(status__in=OPEN_CLAIM_STATUSES), "element"),
+            pending_claims=count_of(SourceAssignment.objects.filter(status=ClaimStatus.CLAIMED), "element"),
             claimed_by_me=Exists(
                 SourceAssignment.objects.filter(
                     element_id=OuterRef("pk"), department_id=department_id, status__in=OPEN_CLAIM_STATUSES

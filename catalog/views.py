@@ -10,7 +10,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.shortcuts import redirect, render
@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from govdata.permissions import has_role
+from govdata.permissions import has_model_permission, has_role
 from govdata.roles import Role
 
 from . import selectors, services
@@ -134,9 +134,11 @@ def resource_list(request):
 def _resource_page(request, resource, *, creating):
     formset_class = NewItemFormSet if creating else ItemFormSet
     items = DataItem.objects.none() if creating else selectors.resource_items(resource)
+    # Read before the resource form is bound: validating it writes the posted values onto the resource.
+    formset_options = {"queryset": items, "prefix": "items", "new_item_share_type": resource.share_type}
     if request.method == "POST":
         form = ResourceForm(request.POST, instance=resource, user=request.user)
-        formset = formset_class(request.POST, instance=form.instance, queryset=items, prefix="items")
+        formset = formset_class(request.POST, instance=form.instance, **formset_options)
         # The form first: the formset's cross-item rule reads the resource's new values.
         form_valid = form.is_valid()
         if formset.is_valid() and form_valid:
@@ -157,7 +159,7 @@ def _resource_page(request, resource, *, creating):
                 return redirect("portal:resource_detail", pk=form.instance.pk)
     else:
         form = ResourceForm(instance=resource, user=request.user)
-        formset = formset_class(instance=resource, queryset=items, prefix="items")
+        formset = formset_class(instance=resource, **formset_options)
     context = {
         "form": form,
         "formset": formset,
@@ -302,7 +304,28 @@ def system_edit(request, pk):
 # --- The published catalogue --------------------------------------------------------------
 
 
-@login_required
+def may_open_catalogue(user) -> bool:
+    """The published catalogue is for those who read resources: liaisons, the bureau, auditors.
+
+    Operators' and audit firms' staff work on their licences and audits, not on the catalogue.
+    """
+    return has_model_permission(user, DataResource, "view")
+
+
+def catalogue_page(view):
+    """Pages of the published catalogue: anonymous visitors sign in, other roles get a 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not may_open_catalogue(request.user):
+            raise PermissionDenied(_("The catalogue is for the departments, the data bureau and its auditors."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@catalogue_page
 def catalogue_list(request):
     filters = CatalogueFilterForm(request.GET)
     resources = selectors.catalogue_search(
@@ -316,7 +339,7 @@ def catalogue_list(request):
     return render(request, "catalog/catalogue_list.html", {"page": _paginate(request, resources), "filters": filters})
 
 
-@login_required
+@catalogue_page
 def catalogue_detail(request, pk):
     resource = selectors.catalogue_resource(request.user, pk)
     own_department = selectors.portal_department_id(request.user)

@@ -36,6 +36,7 @@ from simple_history.models import DeletedObject, ModelChange, ModelDelta
 from simple_history.utils import get_m2m_reverse_field_name
 
 from govdata.permissions import can, has_model_permission, restrict
+from govdata.timeline import shown_reason
 
 # --- Counting at scale --------------------------------------------------------------------
 
@@ -235,6 +236,11 @@ class HistoryAdminMixin:
             delta = ModelDelta(changes, [c.field for c in changes], older, newer)
             helper = self.get_historical_record_context_helper(request, newer)
             newer.history_delta_changes = helper.context_for_delta_changes(delta)
+        label = self.model._meta.label_lower
+        for record in records:
+            # For display only (these rows are never saved): a step stored as its bare code reads
+            # as its translated label, as on the audit pages.
+            record.history_change_reason = shown_reason(label, record.history_change_reason or "")
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method not in ("GET", "HEAD"):
@@ -639,6 +645,38 @@ class ReadOnlyModelAdmin(ScaledChangeListMixin, ObjectPermissionAdminMixin, admi
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
+
+
+class ReadOnlyHistoryAdmin(GovdataModelAdmin):
+    """Records written by one channel only (the portal, the API, the services): shown with their
+    history and workflow steps, never edited by hand."""
+
+    readonly_extras: tuple[str, ...] = ()
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*(f.name for f in self.model._meta.fields), *self.readonly_extras]
+
+
+class ChangelistSummaryMixin:
+    """A summary box above the changelist, computed from the same filtered queryset as the list."""
+
+    change_list_template = "admin/govdata/change_list_summary.html"
+
+    def changelist_summary(self, request, queryset):
+        raise NotImplementedError
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None)
+        if context is not None and "cl" in context:
+            context["changelist_summary"] = self.changelist_summary(request, context["cl"].queryset)
+        return response
 
 
 # The dashboard's own admin pages (aggregation policy, snapshots) register when this module is

@@ -264,7 +264,7 @@ def _csv_row(change) -> list[str]:
         _cell(change.object_name),
         _cell(change.change_type_label),
         _cell(fields),
-        _cell(change.reason),
+        _cell(change.reason_shown),
         _cell(change.history_id),
     ]
 

@@ -14,10 +14,12 @@ text): constant in the page size, bounded by the number of models.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import import_module
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -37,6 +39,28 @@ NAME_FIELDS = ("catalogue_code", "number", "code", "username", "name", "certific
 UNDIFFED_FIELDS = {"updated_at", "password", "last_login"}
 # simple-history's history_type codes, as the pages name them.
 CHANGE_TYPES = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
+
+
+@functools.cache
+def step_labels() -> dict[str, dict]:
+    """app label -> {step code: translated label}, from each governed app's `choices.STEP_LABELS`.
+
+    Kept per app: two apps may give the same code ("submit") different words.
+    """
+    return {
+        label: getattr(import_module(f"{apps.get_app_config(label).name}.choices"), "STEP_LABELS", {})
+        for label in GOVERNED_APPS
+    }
+
+
+def shown_reason(model_label: str, reason: str) -> str:
+    """A change reason as the pages show it: the step's label when a service stored a bare step code.
+
+    A step taken without a reason stores its code ("publish"), so the stored history does not
+    depend on the language of whoever took the step; any other reason is shown as written.
+    """
+    label = step_labels().get(model_label.partition(".")[0], {}).get(reason)
+    return reason if label is None else str(label)
 
 
 def tracked_models() -> dict[str, type[models.Model]]:
@@ -118,6 +142,10 @@ class Change:
     @property
     def change_type_label(self) -> str:
         return str(CHANGE_TYPES.get(self.change_type, self.change_type))
+
+    @property
+    def reason_shown(self) -> str:
+        return shown_reason(self.label, self.reason)
 
 
 def _keyset(label: str, cursor: Cursor | None) -> Q:

@@ -17,9 +17,15 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import User
-from govdata.admin import GovdataModelAdmin, WorkflowStep, add_refusal_to_form, adopt_saved
+from govdata.admin import (
+    ChangelistSummaryMixin,
+    GovdataModelAdmin,
+    ReadOnlyHistoryAdmin,
+    WorkflowStep,
+    add_refusal_to_form,
+    adopt_saved,
+)
 from govdata.permissions import restrict
-from sharing.admin import ChangelistSummaryMixin, ReadOnlyHistoryAdmin
 
 from . import services
 from .choices import FindingStatus, LicenseStatus, ProductStatus

@@ -99,3 +99,23 @@ class FindingStatus(models.TextChoices):
     OPEN = "open", _("Open")
     ANSWERED = "answered", _("Answered by the operator")
     CLOSED = "closed", _("Closed")
+
+
+# What the change history shows for a step taken without a reason of its own: the services store
+# the step's code as the change reason (the same in every language), the pages show this label
+# (govdata.timeline.shown_reason). Licences, products and audits share the table: a step of the
+# same name means the same thing for each.
+STEP_LABELS = {
+    "approve": _("Approved"),
+    "activate": _("Put in force"),
+    "suspend": _("Suspended"),
+    "resume": _("Resumed"),
+    "revoke": _("Revoked"),
+    "expire": _("Expired"),
+    "submit": _("Submitted for bureau review"),
+    "reject": _("Rejected"),
+    "withdraw": _("Withdrawn"),
+    "assign": _("Assigned to the audit firm"),
+    AuditStatus.IN_PROGRESS.value: _("Audit started"),
+    AuditStatus.COMPLETED.value: _("Audit completed"),
+}

@@ -238,18 +238,20 @@ def disclosure_schedule(user, *, today: date | None = None) -> list[DisclosureYe
     """Every past year in which one of the user's operators held a licence, newest first.
 
     The same definition of "held a licence that year" as services.operators_missing_disclosure
-    (any licence whose term touches the year), so the operator sees what the bureau flags.
+    (services.years_in_force), so the operator sees what the bureau flags.
     """
     today = today or timezone.localdate()
     operators = {o.pk: o for o in staff_operators(user)}
     years: dict[tuple[int, int], DisclosureYear] = {}
-    terms = OperatingLicense.objects.filter(operator_id__in=operators).values_list(
-        "operator_id", "term_start", "term_end"
-    )
-    for operator_id, start, end in terms:
-        for year in range(start.year, min(end.year, today.year - 1) + 1):
+    licenses = services.with_force_period(OperatingLicense.objects.filter(operator_id__in=operators))
+    for license in licenses.only("operator_id", "term_start", "term_end"):
+        for year in services.years_in_force(license):
+            if year >= today.year:
+                break
             due = services.disclosure_due_date(year)
-            years[operator_id, year] = DisclosureYear(operators[operator_id], year, due, overdue=today > due)
+            years[license.operator_id, year] = DisclosureYear(
+                operators[license.operator_id], year, due, overdue=today > due
+            )
     for filed in disclosures(user).select_related("filed_by"):
         entry = years.setdefault(
             (filed.operator_id, filed.year),

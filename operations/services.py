@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Max, Model, Sum
+from django.db.models import Count, Exists, F, Max, Model, OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.utils import get_group_obj_perms_model
@@ -537,18 +537,46 @@ def disclosure_file(*, operator: Operator, year: int, actor, statement: str = ""
     return disclosure
 
 
+def with_force_period(licenses: QuerySet[OperatingLicense]) -> QuerySet[OperatingLicense]:
+    """The licences with what `years_in_force` reads from their history, in the same query."""
+    history = OperatingLicense.history.model
+    return licenses.annotate(
+        took_effect=Exists(history.objects.filter(id=OuterRef("pk"), status=LicenseStatus.ACTIVE)),
+        revoked_at=Subquery(
+            history.objects.filter(id=OuterRef("pk"), status=LicenseStatus.REVOKED)
+            .order_by("history_date")
+            .values("history_date")[:1]
+        ),
+    )
+
+
+def years_in_force(license: OperatingLicense) -> range:
+    """The calendar years in which a licence (from `with_force_period`) was in force.
+
+    The term dates a licence, so one recorded after the fact still counts from its start; the
+    history says whether it took effect at all (an application approved or refused but never
+    activated held no rights) and when a revocation ended it. The one rule for "held a licence
+    that year", for the bureau's list of missing disclosures and the operator's own schedule.
+    """
+    if not license.took_effect:
+        return range(0)
+    last = license.term_end.year
+    if license.revoked_at is not None:
+        last = min(last, timezone.localtime(license.revoked_at).year)
+    return range(license.term_start.year, last + 1)
+
+
 def operators_missing_disclosure(*, today: date | None = None):
-    """Operators that held a licence last year and have not filed for it after the deadline."""
+    """Operators that held a licence in force last year and have not filed for it after the deadline."""
     today = today or timezone.localdate()
     year = today.year - 1
     if today <= disclosure_due_date(year):
         year -= 1  # last year's report is not due yet; the year before is
-    return (
-        Operator.objects.filter(licenses__term_start__year__lte=year, licenses__term_end__year__gte=year)
-        .exclude(disclosures__year=year)
-        .distinct(),
-        year,
-    )
+    # The licences whose term touches the year are few; the rule itself is years_in_force.
+    touching = OperatingLicense.objects.filter(term_start__year__lte=year, term_end__year__gte=year)
+    touching = with_force_period(touching.only("operator_id", "term_start", "term_end"))
+    held = {license.operator_id for license in touching if year in years_in_force(license)}
+    return Operator.objects.filter(pk__in=held).exclude(disclosures__year=year), year
 
 
 # --- Audits and findings --------------------------------------------------------------------
@@ -571,7 +599,8 @@ def audit_assign(
     with transaction.atomic():
         audit = Audit(firm=firm, operator=operator, license=license, period_start=period_start, period_end=period_end)
         audit.full_clean()
-        _save(audit, actor=actor, reason=_("assigned"))
+        # The step's code, as for every step without a reason: the history pages translate it.
+        _save(audit, actor=actor, reason="assign")
         _grant_firm(audit, firm)
         _grant_firm(operator, firm)
         _grant_operator(audit, operator)

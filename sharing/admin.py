@@ -4,19 +4,17 @@ usage records and the ledger (read-only), and the calendar that decision deadlin
 from __future__ import annotations
 
 import json
-from functools import cached_property
 
 from django.contrib import admin
 from django.contrib.admin.utils import quote
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
-from django.template import engines
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from govdata.admin import GovdataModelAdmin, ReadOnlyModelAdmin, WorkflowStep
+from govdata.admin import GovdataModelAdmin, ReadOnlyHistoryAdmin, ReadOnlyModelAdmin, WorkflowStep
 from govdata.permissions import is_bureau_wide, restrict
 
 from . import services
@@ -67,53 +65,6 @@ class LedgerEntryAdmin(ReadOnlyModelAdmin):
         except ValueError:
             shown = entry.payload
         return format_html("<pre>{}</pre>", shown)
-
-
-# --- Shared pieces of the sharing and operations admins -------------------------------------
-
-
-class ReadOnlyHistoryAdmin(GovdataModelAdmin):
-    """Records written by one channel only (the portal, the API, the services): shown with their
-    history and workflow steps, never edited by hand."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def get_readonly_fields(self, request, obj=None):
-        return [*(f.name for f in self.model._meta.fields), *self.readonly_extras]
-
-    readonly_extras: tuple[str, ...] = ()
-
-
-def template_from_string(source: str):
-    """A changelist template that adds our context to Django's own; kept here, next to its admin."""
-    return engines["django"].from_string(source)
-
-
-# Renders `changelist_summary` (HTML built in Python with translated strings) above the list.
-SUMMARY_CHANGE_LIST = """{% extends "admin/change_list.html" %}
-{% block object-tools %}{{ block.super }}{{ changelist_summary }}{% endblock %}"""
-
-
-class ChangelistSummaryMixin:
-    """A summary box above the changelist, computed from the same filtered queryset as the list."""
-
-    @cached_property
-    def change_list_template(self):
-        return template_from_string(SUMMARY_CHANGE_LIST)
-
-    def changelist_summary(self, request, queryset):
-        raise NotImplementedError
-
-    def changelist_view(self, request, extra_context=None):
-        response = super().changelist_view(request, extra_context)
-        context = getattr(response, "context_data", None)
-        if context is not None and "cl" in context:
-            context["changelist_summary"] = self.changelist_summary(request, context["cl"].queryset)
-        return response
 
 
 # --- Share agreements -----------------------------------------------------------------------

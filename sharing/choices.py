@@ -55,6 +55,24 @@ AGREEMENT_TRANSITIONS = {
     "expire": ((S.ACTIVE, S.SUSPENDED), S.EXPIRED, Party.SYSTEM, False),
 }
 
+# What the change history shows for a step taken without a reason of its own: the services store
+# the step's code as the change reason (the same in every language), the pages show this label
+# (govdata.timeline.shown_reason). "responsibilities" is the bureau's edit of the clause.
+STEP_LABELS = {
+    "submit": _("Submitted to the provider"),
+    "withdraw": _("Withdrawn by the requester"),
+    "provider_approve": _("Approved by the provider"),
+    "provider_reject": _("Rejected by the provider"),
+    "bureau_approve": _("Approved by the bureau: in force"),
+    "bureau_reject": _("Rejected by the bureau"),
+    "suspend": _("Suspended by the bureau"),
+    "resume": _("Resumed by the bureau"),
+    "revoke_by_bureau": _("Revoked by the bureau"),
+    "revoke_by_provider": _("Revoked by the provider"),
+    "expire": _("Expired at the end of its period"),
+    "responsibilities": _("Responsibilities edited by the bureau"),
+}
+
 # States in which the provider still owes a decision (deadline applies).
 AWAITING_PROVIDER = (S.SUBMITTED,)
 CLOSED_STATES = (S.PROVIDER_REJECTED, S.BUREAU_REJECTED, S.WITHDRAWN, S.REVOKED, S.EXPIRED)

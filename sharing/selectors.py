@@ -21,9 +21,10 @@ from catalog.choices import ResourceStatus, ShareType
 from catalog.models import DataItem, DataResource
 from catalog.selectors import catalogue_search, portal_department_id
 from govdata.permissions import restrict
+from govdata.queries import count_of
 from govdata.timeline import FieldChange, object_history
 
-from .choices import AGREEMENT_TRANSITIONS, AWAITING_PROVIDER, AgreementStatus
+from .choices import AWAITING_PROVIDER, STEP_LABELS, AgreementStatus
 from .models import LedgerEntry, ShareAgreement, UsageRecord
 
 
@@ -78,8 +79,10 @@ def agreement_list(user, *, side: str = "", status: str = "", query: str = "") -
         agreements_shown_to(user)
         .prefetch_related(None)
         .annotate(
-            item_count=Count("items", distinct=True),
-            resource_count=Count("items__resource", distinct=True),
+            item_count=count_of(ShareAgreement.items.through.objects.all(), "shareagreement"),
+            resource_count=count_of(
+                ShareAgreement.items.through.objects.all(), "shareagreement", distinct="dataitem__resource"
+            ),
             is_overdue=ExpressionWrapper(_overdue_q(today), output_field=BooleanField()),
         )
     )
@@ -188,25 +191,14 @@ def requestable_resources(user, *, query: str = "", department=None) -> QuerySet
 
 # --- The timeline of one agreement ----------------------------------------------------------
 
-# Ledger actions of agreements as the timeline names them.
-STEP_TITLES = {
-    "agreement.submit": _("Submitted to the provider"),
-    "agreement.withdraw": _("Withdrawn by the requester"),
-    "agreement.provider_approve": _("Approved by the provider"),
-    "agreement.provider_reject": _("Rejected by the provider"),
-    "agreement.bureau_approve": _("Approved by the bureau: in force"),
-    "agreement.bureau_reject": _("Rejected by the bureau"),
-    "agreement.suspend": _("Suspended by the bureau"),
-    "agreement.resume": _("Resumed by the bureau"),
-    "agreement.revoke_by_bureau": _("Revoked by the bureau"),
-    "agreement.revoke_by_provider": _("Revoked by the provider"),
-    "agreement.expire": _("Expired at the end of its period"),
+# Ledger actions of agreements as the timeline names them: the steps' own labels, and the
+# bureau's exception (whose history reason is its legal basis, never a code).
+STEP_TITLES = {f"agreement.{step}": label for step, label in STEP_LABELS.items()} | {
     "agreement.exception": _("Exception granted by the bureau"),
-    "agreement.responsibilities": _("Responsibilities edited by the bureau"),
 }
 VERSION_TITLES = {"+": _("Request created"), "~": _("Request changed"), "-": _("Deleted")}
 # A workflow step saves its version with the step name as the reason when it has no reason of its own.
-_STEP_NAMES = frozenset(AGREEMENT_TRANSITIONS)
+_STEP_NAMES = frozenset(STEP_LABELS)
 # A step's version and its ledger entry are written in one transaction, a moment apart.
 _SAME_STEP_WINDOW = timedelta(minutes=1)
 

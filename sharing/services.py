@@ -363,8 +363,8 @@ def agreement_set_responsibilities(
         changed = sorted(field for field in _DUTY_FIELDS if field in texts and texts[field] != getattr(locked, field))
         for field in changed:
             setattr(locked, field, texts[field])
-        reason = reason or _("responsibilities edited by the bureau")
-        _save(locked, actor=actor, reason=reason)
+        # Without a reason of its own the history keeps the step's code, as for the workflow steps.
+        _save(locked, actor=actor, reason=reason or "responsibilities")
         # The clause is what a dispute is settled on: its change is evidence like any step.
         ledger.append(
             action="agreement.responsibilities",

@@ -1,22 +1,24 @@
-"""The gram index of catalogue search (catalog/search.py); PostgreSQL only."""
+"""The gram column and index of catalogue search (catalog/search.py); PostgreSQL only."""
 
 from django.db import migrations
 
-from catalog.search import INSTALL_SQL, UNINSTALL_SQL, gram_index_sql
+from catalog.search import FUNCTIONS_SQL, install_gram_column_sql, uninstall_gram_column_sql
 
-INDEX = "resource_search_grams"
+TABLE = "catalog_dataresource"
 
 
 def install(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(INSTALL_SQL)
-        schema_editor.execute(gram_index_sql(INDEX, "catalog_dataresource", ["name", "catalogue_code", "summary"]))
+        schema_editor.execute(FUNCTIONS_SQL)
+        for statement in install_gram_column_sql(TABLE, ["name", "catalogue_code", "summary"]):
+            schema_editor.execute(statement)
 
 
 def uninstall(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f'DROP INDEX IF EXISTS "{INDEX}"')
-        schema_editor.execute(UNINSTALL_SQL)
+        for statement in uninstall_gram_column_sql(TABLE):
+            schema_editor.execute(statement)
+        schema_editor.execute("DROP FUNCTION govdata_query_grams(text); DROP FUNCTION govdata_grams(VARIADIC text[])")
 
 
 class Migration(migrations.Migration):

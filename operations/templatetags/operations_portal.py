@@ -4,8 +4,6 @@ from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from govdata.permissions import has_role
-from govdata.roles import Role
 from operations.choices import (
     AuditStatus,
     DesensitizationMethod,
@@ -82,15 +80,6 @@ def finding_badge(finding):
 @register.simple_tag
 def severity_badge(finding):
     return _badge(Severity, finding.severity)
-
-
-@register.simple_tag
-def operations_roles(user):
-    """Which operations links the navigation shows; the roles are cached on the user, so no query."""
-    return {
-        "operator": has_role(user, Role.OPERATOR_USER),
-        "firm": has_role(user, Role.AUDIT_FIRM_USER),
-    }
 
 
 @register.simple_tag

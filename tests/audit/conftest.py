@@ -6,12 +6,6 @@ from django.test import Client
 from sharing import checkpoints
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    # Every test signs users in; the production hasher would spend most of the run on key stretching.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def no_signing_key(settings, tmp_path):
     settings.LEDGER_SIGNING_KEY = ""

@@ -24,18 +24,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def flushable_ledger(transactional_db):
-    """Let Django's flush after the test TRUNCATE the ledger, which the append-only trigger refuses.
-
-    Replica mode switches user triggers off for this connection only; the test framework closes
-    the connection after the flush, so nothing else runs without the trigger.
-    """
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("SET session_replication_role = replica")
-
-
 def run_at_once(targets):
     """Start every target at the same moment in its own thread, each with its own connection.
 

@@ -4,6 +4,7 @@ PostgreSQL) served by the gram index rather than a scan of every resource."""
 import pytest
 from django.db import connection
 
+from catalog import services
 from catalog.models import DataResource
 from catalog.search import text_search
 from tests.factories import make_resource
@@ -57,4 +58,12 @@ def test_postgres_serves_the_search_from_the_gram_index(resources):
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "resource_search_grams" in plan
+    assert "catalog_dataresource_grams" in plan
+
+
+def test_a_renamed_resource_is_found_by_its_new_name_only(resources, liaison_a):
+    resource = resources["vehicles"]
+    resource.name = "船舶检验记录"
+    services.resource_save(resource=resource, actor=liaison_a)
+    assert found("船舶") == {"船舶检验记录"}
+    assert found("机动车") == set()

@@ -53,17 +53,6 @@ from tests.factories import make_duty, make_system, make_user
 NOW = datetime(2026, 3, 10, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
-@pytest.fixture(autouse=True)
-def dashboard_urls(settings):
-    # Until the lead mounts govdata.dashboard_urls at /dashboard/ in govdata/urls.py.
-    settings.ROOT_URLCONF = "tests.dashboard.urls_for_tests"
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 class Clock:
     def __init__(self, now: datetime):
         self.now = now

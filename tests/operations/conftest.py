@@ -6,7 +6,6 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from catalog import services as catalog_services
@@ -38,17 +37,6 @@ def today() -> date:
 def fresh(user: User) -> User:
     """The user as stored: the role and permission caches of the old object are stale after staff_add."""
     return User.objects.get(pk=user.pk)
-
-
-@pytest.fixture
-def flushable_ledger(transactional_db):
-    """Lets a transaction=True test end on PostgreSQL, where the ledger refuses the TRUNCATE of
-    Django's flush: replica mode turns user triggers off for this connection only, and the test
-    framework closes the connection after the flush."""
-    yield
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET session_replication_role = replica")
 
 
 class Clock:

@@ -30,6 +30,7 @@ from tests.operations.conftest import (
     apply_for_license,
     credit_code,
     fresh,
+    make_active_license,
     make_approved_product,
     make_firm,
     make_operator,
@@ -356,11 +357,13 @@ def test_trade_changelist_shows_totals_per_operator_and_product(officer_client, 
 
     summary = str(response.context["changelist_summary"])
     assert product.name in summary and "350.50" in summary
+    assert summary in response.content.decode()  # shown above the list, not only computed
 
 
 def test_disclosure_changelist_names_operators_that_owe_a_report(officer_client, operator_a, resource, officer):
     _missing, year = services.operators_missing_disclosure()
-    apply_for_license(operator_a, [resource], officer, term_start=date(year, 1, 1), term_end=date(year + 2, 1, 1))
+    # Activated today, within its term: a licence that never took effect would owe no report.
+    make_active_license(operator_a, [resource], officer, term_start=date(year, 1, 1), term_end=date(year + 3, 1, 1))
 
     response = officer_client.get(admin_url(AnnualDisclosure, "changelist"))
 

@@ -156,10 +156,15 @@ def test_only_the_operators_staff_file_its_disclosure(request, operator_a, actor
 
 
 @pytest.fixture
-def licensed_last_year(operator_a, resource, officer):
-    return apply_for_license(
+def licensed_last_year(operator_a, resource, officer, clock):
+    """A licence in force for the whole of last year (activated within its term, as activation must be)."""
+    real_today = today()
+    clock.travel_to(date(LAST_YEAR, 1, 2))
+    license = make_active_license(
         operator_a, [resource], officer, term_start=date(LAST_YEAR, 1, 1), term_end=date(LAST_YEAR, 12, 31)
     )
+    clock.travel_to(real_today)
+    return license
 
 
 def test_operator_without_report_is_flagged_after_31_march(licensed_last_year, operator_a):
@@ -185,17 +190,69 @@ def test_operator_that_filed_is_not_flagged(licensed_last_year, operator_a, staf
 
 
 def test_operator_without_a_licence_last_year_is_not_flagged(operator_a, resource, officer):
-    apply_for_license(operator_a, [resource], officer, term_start=date(LAST_YEAR + 1, 1, 1))
+    make_active_license(operator_a, [resource], officer, term_start=date(LAST_YEAR + 1, 1, 1))
 
     missing, _year = services.operators_missing_disclosure(today=date(LAST_YEAR + 1, 4, 1))
 
     assert list(missing) == []
 
 
-def test_operator_with_several_licences_is_flagged_once(licensed_last_year, operator_a, resource, officer):
-    apply_for_license(
+def test_operator_with_several_licences_is_flagged_once(licensed_last_year, operator_a, resource, officer, clock):
+    clock.travel_to(date(LAST_YEAR, 7, 1))
+    make_active_license(
         operator_a, [resource], officer, term_start=date(LAST_YEAR, 6, 1), term_end=date(LAST_YEAR + 1, 5, 31)
     )
+
+    missing, _year = services.operators_missing_disclosure(today=date(LAST_YEAR + 1, 4, 1))
+
+    assert list(missing) == [operator_a]
+
+
+def test_operator_whose_licence_never_took_effect_is_not_flagged(operator_a, resource, officer):
+    license = apply_for_license(
+        operator_a, [resource], officer, term_start=date(LAST_YEAR, 1, 1), term_end=date(LAST_YEAR, 12, 31)
+    )
+    services.license_approve(license=license, actor=officer)
+
+    missing, _year = services.operators_missing_disclosure(today=date(LAST_YEAR + 1, 4, 1))
+
+    assert list(missing) == []
+
+
+def test_operator_whose_application_was_refused_is_not_flagged(operator_a, resource, officer):
+    license = apply_for_license(
+        operator_a, [resource], officer, term_start=date(LAST_YEAR, 1, 1), term_end=date(LAST_YEAR, 12, 31)
+    )
+    services.license_revoke(license=license, actor=officer, reason="运营方案未通过专家评审")
+
+    missing, _year = services.operators_missing_disclosure(today=date(LAST_YEAR + 1, 4, 1))
+
+    assert list(missing) == []
+
+
+def test_operator_whose_licence_was_revoked_before_the_year_is_not_flagged(operator_a, resource, officer, clock):
+    clock.travel_to(date(LAST_YEAR - 1, 3, 1))
+    license = make_active_license(
+        operator_a, [resource], officer, term_start=date(LAST_YEAR - 1, 1, 1), term_end=date(LAST_YEAR + 1, 12, 31)
+    )
+    clock.travel_to(date(LAST_YEAR - 1, 11, 1))
+    services.license_revoke(license=license, actor=officer, reason="违规向第三方提供数据")
+
+    missing, year = services.operators_missing_disclosure(today=date(LAST_YEAR + 1, 4, 1))
+    owed_before, year_before = services.operators_missing_disclosure(today=date(LAST_YEAR, 4, 1))
+
+    assert (year, list(missing)) == (LAST_YEAR, [])
+    # The year of the revocation is still owed: the licence was in force for part of it.
+    assert (year_before, list(owed_before)) == (LAST_YEAR - 1, [operator_a])
+
+
+def test_operator_whose_licence_was_revoked_during_the_year_is_flagged(operator_a, resource, officer, clock):
+    clock.travel_to(date(LAST_YEAR, 2, 1))
+    license = make_active_license(
+        operator_a, [resource], officer, term_start=date(LAST_YEAR, 1, 1), term_end=date(LAST_YEAR + 2, 12, 31)
+    )
+    clock.travel_to(date(LAST_YEAR, 9, 1))
+    services.license_revoke(license=license, actor=officer, reason="违规向第三方提供数据")
 
     missing, _year = services.operators_missing_disclosure(today=date(LAST_YEAR + 1, 4, 1))
 
@@ -207,7 +264,7 @@ def test_operator_with_several_licences_is_flagged_once(licensed_last_year, oper
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs PostgreSQL: SQLite serializes every writer, so there is no race"
 )
-def test_two_simultaneous_filings_leave_one_disclosure_and_a_clear_refusal(flushable_ledger, operator_a, staff_a):
+def test_two_simultaneous_filings_leave_one_disclosure_and_a_clear_refusal(operator_a, staff_a):
     barrier = threading.Barrier(2)
     outcomes = []
 

@@ -30,11 +30,6 @@ from tests.factories import make_user
 _numbers = itertools.count(1)
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def today():
     return timezone.localdate()
 

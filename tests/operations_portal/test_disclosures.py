@@ -46,6 +46,14 @@ def test_a_missing_report_is_flagged_overdue_after_the_end_of_march(
     assert 'class="table-danger"' in response.content.decode()
 
 
+def test_a_licence_that_never_took_effect_owes_no_report(client_staff_a, operator_a, resource, officer):
+    make_license(operator_a, [resource], officer, active=False, term_start=date(today().year - 1, 6, 1))
+
+    response = client_staff_a.get(reverse("portal:ops_disclosure_list"))
+
+    assert response.context["schedule"] == []
+
+
 def test_the_home_page_lists_the_missing_report(client_staff_a, last_year_license):
     response = client_staff_a.get(reverse("portal:ops_home"))
     url = reverse("portal:ops_disclosure_file", args=[last_year_license.operator_id, today().year - 1])

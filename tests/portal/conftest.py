@@ -4,12 +4,6 @@ import pytest
 from django.test import Client
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    # Every test signs users in; the production hasher would spend most of the run on key stretching.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def client_a(liaison_a):
     client = Client()

@@ -71,3 +71,10 @@ def test_detail_shows_the_confirmed_source_of_each_element(client_a, dept_a, dep
     item = response.context["items"][0]
     assert item.confirmed_source.department == dept_b
     assert reverse("portal:catalogue_detail", args=[source_resource.pk]) in response.content.decode()
+
+
+def test_list_heads_the_frequency_column_update_frequency(client_a, published_b):
+    body = client_a.get(reverse("portal:catalogue_list")).content.decode()
+    assert "<th>Update frequency</th>" in body
+    assert "<th>Updated</th>" not in body
+    assert str(published_b.get_update_frequency_display()) in body

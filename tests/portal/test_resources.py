@@ -191,6 +191,64 @@ def test_edit_page_offers_the_empty_row_template_and_element_suggestions(client_
     assert "DE-SUGGESTED" in body
 
 
+@pytest.fixture
+def conditional_draft(dept_a, liaison_a):
+    return make_resource(
+        dept_a,
+        liaison_a,
+        items=1,
+        share_type="conditional",
+        share_conditions="仅限行政审批核验使用",
+        item_fields={"share_type": "conditional"},
+    )
+
+
+def test_new_item_rows_start_at_the_resources_share_type(client_a, conditional_draft):
+    formset = client_a.get(edit_url(conditional_draft)).context["formset"]
+
+    assert [form["share_type"].value() for form in formset.extra_forms] == ["conditional"]
+    assert formset.empty_form["share_type"].value() == "conditional"
+    # The stored item keeps its own share type.
+    assert [form["share_type"].value() for form in formset.initial_forms] == ["conditional"]
+
+
+def test_new_item_rows_of_a_new_resource_keep_the_item_default(client_a):
+    formset = client_a.get(CREATE).context["formset"]
+
+    assert {form["share_type"].value() for form in formset.extra_forms} == {"unconditional"}
+
+
+def test_new_row_added_as_offered_saves_with_the_resources_share_type(client_a, conditional_draft):
+    (item,) = conditional_draft.items.all()
+    data = resource_post(
+        catalogue_code=conditional_draft.catalogue_code,
+        share_type="conditional",
+        share_conditions=conditional_draft.share_conditions,
+        existing=[(item, {})],
+        items=[{"code": "NEW", "name": "新增项", "share_type": "conditional"}],
+    )
+
+    assert client_a.post(edit_url(conditional_draft), data).status_code == 302
+    assert conditional_draft.items.get(code="NEW").share_type == "conditional"
+
+
+def test_untouched_new_row_is_skipped_when_the_resource_share_type_changes(client_a, conditional_draft):
+    # The row was offered as "conditional"; the liaison makes the resource stricter and leaves the row.
+    (item,) = conditional_draft.items.all()
+    data = resource_post(
+        catalogue_code=conditional_draft.catalogue_code,
+        share_type="not_shared",
+        not_shared_basis="《中华人民共和国个人信息保护法》第十三条",
+        existing=[(item, {"share_type": "not_shared"})],
+        items=[{"share_type": "conditional"}],
+    )
+
+    assert client_a.post(edit_url(conditional_draft), data).status_code == 302
+    conditional_draft.refresh_from_db()
+    assert conditional_draft.share_type == "not_shared"
+    assert list(conditional_draft.items.values_list("code", flat=True)) == [item.code]
+
+
 def test_submit_moves_the_draft_to_submitted_with_a_ledger_entry(client_a, liaison_a, dept_a):
     resource = make_resource(dept_a, liaison_a)
     response = client_a.post(reverse("portal:resource_submit", args=[resource.pk]))

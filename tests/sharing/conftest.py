@@ -4,7 +4,6 @@ a third department, and agreements built and advanced through sharing/services.p
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone, translation
 
 from catalog import services as catalog_services
@@ -15,12 +14,6 @@ from sharing import services
 from sharing.choices import AgreementStatus, UsageMode
 from sharing.models import ShareAgreement
 from tests.factories import make_published_resource, make_user
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Every fixture user gets a password; the production hasher would dominate the run time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -173,20 +166,6 @@ def end_period(db):
         return agreement
 
     return run
-
-
-@pytest.fixture
-def flushable_ledger(transactional_db):
-    """Lets a transaction=True test end on PostgreSQL, where the ledger refuses TRUNCATE.
-
-    After the test Django empties every table with one TRUNCATE, which the append-only trigger
-    refuses. For this connection only, triggers are switched off (replica mode) just before that
-    flush; Django closes the connection right after it, so the next test has the trigger again.
-    """
-    yield
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET session_replication_role = replica")
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from sharing import services
 from sharing.choices import UsageMode, UsageOutcome
 from sharing.models import LedgerEntry, UsageRecord
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("flushable_ledger")]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 # Local requests must not go through a proxy the environment may name.
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))

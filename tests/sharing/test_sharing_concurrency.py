@@ -17,7 +17,6 @@ from tests.factories import make_user
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("flushable_ledger"),
 ]
 
 # Long enough that, without the row lock, the second decider would read the old state before the

@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet, inlineformset_factory
 from django.utils.translation import gettext_lazy as _
 
+from govdata.widgets import FastSelect
+
 from . import selectors, services
 from .choices import ClaimStatus, OpenType, PersonalInfo, ResourceStatus, SecurityGrade, ShareType, SubjectCategory
 from .models import DataElement, DataItem, DataResource, Duty, InformationSystem
@@ -272,6 +274,7 @@ class ClaimForm(BootstrapMixin, forms.Form):
         label=_("Source resource"),
         queryset=DataResource.objects.none(),
         required=False,
+        widget=FastSelect,
         help_text=_("Optional: the resource of your department that holds this element."),
     )
 
@@ -313,7 +316,11 @@ class ResourceFilterForm(SearchForm):
 
 class CatalogueFilterForm(SearchForm):
     department = forms.ModelChoiceField(
-        label=_("Department"), queryset=selectors.catalogue_departments(), required=False, empty_label=_("Any")
+        label=_("Department"),
+        queryset=selectors.catalogue_departments(),
+        required=False,
+        empty_label=_("Any"),
+        widget=FastSelect,
     )
     subject = forms.ChoiceField(label=_("Subject"), required=False, choices=_blank_choices(SubjectCategory.choices))
     share_type = forms.ChoiceField(label=_("Share type"), required=False, choices=_blank_choices(ShareType.choices))

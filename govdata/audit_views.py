@@ -40,6 +40,7 @@ from sharing.models import LedgerCheckpoint, LedgerEntry
 from .permissions import can, is_bureau_wide, user_roles
 from .roles import Role
 from .timeline import CHANGE_TYPES, Cursor, Filters, object_history_page, timeline_page, tracked_models
+from .widgets import FastSelect
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ class DateInput(forms.DateInput):
 
 
 class TimelineFilterForm(forms.Form):
-    model = forms.ChoiceField(label=gettext_lazy("Object type"), required=False)
+    model = forms.ChoiceField(label=gettext_lazy("Object type"), required=False, widget=FastSelect)
     object_id = forms.IntegerField(label=gettext_lazy("Object id"), required=False, min_value=1, max_value=MAX_ID)
     user = forms.CharField(label=gettext_lazy("User (username)"), required=False, max_length=150)
     department = forms.ModelChoiceField(
@@ -138,6 +139,7 @@ class TimelineFilterForm(forms.Form):
         queryset=Department.objects.only("code", "name").order_by("code"),
         required=False,
         empty_label=gettext_lazy("All departments"),
+        widget=FastSelect,
     )
     date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=DateInput)
     date_to = forms.DateField(label=gettext_lazy("To (inclusive)"), required=False, widget=DateInput)

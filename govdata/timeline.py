@@ -24,7 +24,7 @@ from importlib import import_module
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -63,8 +63,9 @@ def shown_reason(model_label: str, reason: str) -> str:
     return reason if label is None else str(label)
 
 
+@functools.cache
 def tracked_models() -> dict[str, type[models.Model]]:
-    """label ("catalog.dataresource") -> model, for every governed model with a history."""
+    """label ("catalog.dataresource") -> model, for every governed model with a history (read-only)."""
     found = {}
     for label in GOVERNED_APPS:
         for model in apps.get_app_config(label).get_models():
@@ -74,7 +75,9 @@ def tracked_models() -> dict[str, type[models.Model]]:
     return dict(sorted(found.items()))
 
 
+@functools.cache
 def history_model(model: type[models.Model]) -> type[models.Model]:
+    # Cached: simple-history's descriptor builds a new manager class on every access (~1 ms).
     return getattr(model, model._meta.simple_history_manager_attribute).model
 
 
@@ -173,10 +176,6 @@ def _filtered(history, filters: Filters):
         qs = qs.filter(id=object_id)
     if filters.user_id:
         qs = qs.filter(history_user_id=filters.user_id)
-    if filters.department_id:
-        qs = qs.filter(
-            history_user_id__in=get_user_model().objects.filter(department_id=filters.department_id).values("pk")
-        )
     if filters.date_from:
         qs = qs.filter(history_date__gte=filters.date_from)
     if filters.date_to:
@@ -196,21 +195,53 @@ def _with_previous_id(history, qs):
     )
 
 
+def _newest_keys(qs, limit: int, acting_users: list[int] | None) -> list[tuple[datetime, int]]:
+    """(history_date, history_id) of the `limit` newest rows of `qs`, by any of `acting_users` if given."""
+    newest = ("-history_date", "-history_id")
+    keys = ("history_date", "history_id")
+    if acting_users is None:
+        return list(qs.order_by(*newest).values_list(*keys)[:limit])
+    if not acting_users:
+        return []
+    if len(acting_users) == 1 or not connection.features.supports_slicing_ordering_in_compound:
+        return list(qs.filter(history_user_id__in=acting_users).order_by(*newest).values_list(*keys)[:limit])
+    # One index range per user, newest first, merged. With `history_user IN (...)` PostgreSQL cannot
+    # walk the index in date order and sorts every change the department's users ever made.
+    per_user = [qs.filter(history_user_id=u).order_by(*newest).values_list(*keys)[:limit] for u in acting_users]
+    return list(per_user[0].union(*per_user[1:], all=True).order_by(*newest)[:limit])
+
+
 def timeline_page(
     filters: Filters, cursor: Cursor | None = None, limit: int = 50
 ) -> tuple[list[Change], Cursor | None]:
-    """The `limit` newest changes after `cursor` matching `filters`, and the cursor of the next page."""
+    """The `limit` newest changes after `cursor` matching `filters`, and the cursor of the next page.
+
+    First the keys of each table's newest rows (an index range each), merged; then the full rows
+    of the page only: building hundreds of historical model instances to keep fifty costs more
+    than the queries.
+    """
     models_by_label = tracked_models()
     labels = [filters.model] if filters.model in models_by_label else list(models_by_label)
-    candidates = []
+    acting_users = None
+    if filters.department_id:
+        acting_users = list(
+            get_user_model().objects.filter(department_id=filters.department_id).values_list("pk", flat=True)
+        )
+    keys = []
     for label in labels:
         history = history_model(models_by_label[label])
-        rows = _with_previous_id(history, _filtered(history, filters).filter(_keyset(label, cursor))).order_by(
-            "-history_date", "-history_id"
-        )[: limit + 1]
-        candidates.extend((label, row) for row in rows)
-    candidates.sort(key=lambda pair: (pair[1].history_date, pair[0], pair[1].history_id), reverse=True)
-    page, more = candidates[:limit], len(candidates) > limit
+        qs = _filtered(history, filters).filter(_keyset(label, cursor))
+        keys.extend((when, label, history_id) for when, history_id in _newest_keys(qs, limit + 1, acting_users))
+    keys.sort(reverse=True)
+    more = len(keys) > limit
+    wanted = defaultdict(list)
+    for _when, label, history_id in keys[:limit]:
+        wanted[label].append(history_id)
+    page = []
+    for label, ids in wanted.items():
+        history = history_model(models_by_label[label])
+        page.extend((label, row) for row in _with_previous_id(history, history.objects.filter(history_id__in=ids)))
+    page.sort(key=lambda pair: (pair[1].history_date, pair[0], pair[1].history_id), reverse=True)
     changes = describe(page, models_by_label)
     return changes, (changes[-1].cursor if more and changes else None)
 

@@ -14,6 +14,7 @@ from catalog.forms import BootstrapMixin, SearchForm
 from catalog.models import DataItem
 from catalog.selectors import catalogue_departments
 from catalog.templatetags.portal import person_name
+from govdata.widgets import FastSelect
 
 from . import selectors, services
 from .choices import AgreementStatus, UsageMode
@@ -144,7 +145,11 @@ class ResourceSearchForm(SearchForm):
     """Step 1 of a request: find the published resource of another department."""
 
     department = forms.ModelChoiceField(
-        label=_("Department"), queryset=catalogue_departments(), required=False, empty_label=_("Any")
+        label=_("Department"),
+        queryset=catalogue_departments(),
+        required=False,
+        empty_label=_("Any"),
+        widget=FastSelect,
     )
 
     def __init__(self, *args, user, **kwargs):

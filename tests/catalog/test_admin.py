@@ -200,8 +200,9 @@ def test_officer_searches_resources_by_code_and_name(officer_client, dept_a, lia
 
     by_code = officer_client.get(admin_url(DataResource, "changelist"), {"q": "PSB-0001"})
     by_name = officer_client.get(admin_url(DataResource, "changelist"), {"q": "人口"})
+    by_inner_fragment = officer_client.get(admin_url(DataResource, "changelist"), {"q": "基本信"})
 
-    for response in (by_code, by_name):
+    for response in (by_code, by_name, by_inner_fragment):
         shown = list(response.context["cl"].result_list)
         assert shown == [wanted] and other not in shown
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from sharing import checkpoints
-from tests.factories import make_duty, make_resource
+from tests.factories import Role, make_duty, make_resource, make_user
 
 from .utils import append_entries, build_changes, build_mixed_changes, count_queries, edit_repeatedly
 
@@ -55,6 +55,13 @@ def test_timeline_query_count_does_not_grow(measure, dept_a, liaison_a, officer)
 def test_filtered_timeline_query_count_does_not_grow(measure, dept_a, liaison_a):
     url = f"/audit/?model=catalog.dataresource&user=liaison_a&department={dept_a.pk}&change_type=~"
     small, large = measure(lambda n: build_changes(n, dept_a, liaison_a) and None, url)
+    assert small == large
+
+
+def test_department_timeline_query_count_does_not_grow(measure, dept_a, liaison_a):
+    # Two users in the department: on PostgreSQL their index ranges are merged in one query per model.
+    make_user("liaison_a2", Role.LIAISON, department=dept_a)
+    small, large = measure(lambda n: build_changes(n, dept_a, liaison_a) and None, f"/audit/?department={dept_a.pk}")
     assert small == large
 
 

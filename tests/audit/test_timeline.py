@@ -11,7 +11,7 @@ from catalog import services
 from catalog.choices import AggregationMode
 from catalog.models import DataItem, DataResource, Duty
 from govdata.timeline import Cursor, Filters, object_history, timeline_page, tracked_models
-from tests.factories import make_duty, make_element, make_resource, make_system
+from tests.factories import Role, make_duty, make_element, make_resource, make_system, make_user
 
 from .utils import build_changes
 
@@ -118,6 +118,23 @@ def test_filter_by_user(auditor_client, two_departments, liaison_b):
 def test_filter_by_department_of_the_acting_user(auditor_client, two_departments, dept_a, liaison_a):
     changes = rows(auditor_client.get(TIMELINE, {"department": dept_a.pk}))
     assert changes and {c.user for c in changes} == {liaison_a}
+
+
+def test_department_filter_merges_every_user_of_the_department_newest_first(
+    two_departments, dept_a, liaison_a, liaison_b
+):
+    second = make_user("liaison_a2", Role.LIAISON, department=dept_a)
+    build_changes(2, dept_a, second)
+
+    changes, _cursor = timeline_page(Filters(department_id=dept_a.pk), limit=500)
+
+    assert {c.user for c in changes} == {liaison_a, second}
+    keys = [(c.when, c.label, c.history_id) for c in changes]
+    assert keys == sorted(keys, reverse=True)
+    # Paging by the department: the pages together are the whole list, without overlap.
+    first, cursor = timeline_page(Filters(department_id=dept_a.pk), limit=3)
+    rest, _end = timeline_page(Filters(department_id=dept_a.pk), cursor=cursor, limit=500)
+    assert [c.cursor for c in first + rest] == [c.cursor for c in changes]
 
 
 def test_filter_by_change_type(auditor_client, two_departments):

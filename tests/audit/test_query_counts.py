@@ -62,7 +62,9 @@ def test_department_timeline_query_count_does_not_grow(measure, dept_a, liaison_
     # Two users in the department: on PostgreSQL their index ranges are merged in one query per model.
     make_user("liaison_a2", Role.LIAISON, department=dept_a)
     small, large = measure(lambda n: build_changes(n, dept_a, liaison_a) and None, f"/audit/?department={dept_a.pk}")
-    assert small == large
+    # A page with fewer rows may span more kinds of object (one query each for their full rows),
+    # so the small page can cost a query or two more; more rows must never cost more.
+    assert large <= small
 
 
 def test_second_timeline_page_query_count_does_not_grow(measure, dept_a, liaison_a, auditor_client):

@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from catalog import services
 from catalog.choices import AggregationMode
 from catalog.models import DataItem, DataResource, Duty
+from govdata.audit_views import TIMELINE_PAGE_SIZE
 from govdata.timeline import Cursor, Filters, object_history, timeline_page, tracked_models
 from tests.factories import Role, make_duty, make_element, make_resource, make_system, make_user
 
@@ -240,7 +241,7 @@ def test_last_page_has_no_next_cursor(dept_a, liaison_a):
 
 
 def test_page_two_continues_exactly_after_page_one(auditor_client, dept_a, liaison_a):
-    build_changes(15, dept_a, liaison_a)  # more than 50 history rows
+    build_changes(15, dept_a, liaison_a)  # more than two pages of history rows
     same_instant = timezone.now().replace(microsecond=0)
     DataResource.history.update(history_date=same_instant)
     DataItem.history.update(history_date=same_instant)
@@ -249,8 +250,8 @@ def test_page_two_continues_exactly_after_page_one(auditor_client, dept_a, liais
     first = auditor_client.get(TIMELINE)
     second = auditor_client.get(TIMELINE, {"cursor": first.context["next_cursor"]})
 
-    assert len(rows(first)) == 50
-    assert keys(rows(first)) + keys(rows(second)) == expected[: 50 + len(rows(second))]
+    assert len(rows(first)) == TIMELINE_PAGE_SIZE
+    assert keys(rows(first)) + keys(rows(second)) == expected[: TIMELINE_PAGE_SIZE + len(rows(second))]
     assert not set(keys(rows(first))) & set(keys(rows(second)))
 
 

@@ -13,8 +13,9 @@ stock `get_objects_for_user(..., klass=<queryset>)` path builds a much slower qu
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AnonymousUser
-from django.db.models import Model, Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser, Permission
+from django.db.models import Model, Q, QuerySet, Subquery
 
 from .roles import BUREAU_WIDE_ROLES, Role
 
@@ -67,14 +68,22 @@ def _direct_permission_models(model: type[Model]):
 def granted_ids(user, model: type[Model], action: str):
     """A subquery of the primary keys of `model` granted to `user` (directly or via a group)."""
     user_perm_model, group_perm_model = _direct_permission_models(model)
-    codename = f"{action}_{model._meta.model_name}"
-    perm = {"permission__codename": codename, "permission__content_type__app_label": model._meta.app_label}
+    # The permission and the user's groups as scalar subqueries, not joins: the database looks
+    # each up once and reads the grants from guardian's (group, permission, object) unique index.
+    permission = Subquery(
+        Permission.objects.filter(
+            codename=f"{action}_{model._meta.model_name}", content_type__app_label=model._meta.app_label
+        ).values("pk")[:1]
+    )
+    groups = get_user_model().groups.through.objects.filter(user_id=user.pk).values("group_id")
     # One IN over a UNION, not two INs joined by OR: the database can then start from the user's
     # few grants and fetch those rows by key, where an OR makes it test every row of the table.
     granted = (
-        user_perm_model.objects.filter(user=user, **perm)
+        user_perm_model.objects.filter(user_id=user.pk, permission_id=permission)
         .values("content_object_id")
-        .union(group_perm_model.objects.filter(group__user=user, **perm).values("content_object_id"))
+        .union(
+            group_perm_model.objects.filter(group_id__in=groups, permission_id=permission).values("content_object_id")
+        )
     )
     return Q(pk__in=granted)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +21,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from . import merkle
-from .ledger import canonical_json
+from . import ledger, merkle
+from .ledger import Verification, canonical_json
 from .models import LedgerCheckpoint, LedgerEntry
 
 LOG_NAME = "govdata-ledger"
@@ -133,22 +134,65 @@ class CheckpointProblem:
     problem: str
 
 
-def verify_checkpoints() -> CheckpointProblem | None:
+def verify_checkpoints(roots: dict[int, bytes] | None = None) -> CheckpointProblem | None:
     """Each checkpoint's signature holds and its root matches the entries it covers today.
 
     The chain check alone cannot see a ledger rewritten from some entry on with every later hash
-    recomputed; a checkpoint signed before the rewrite can.
+    recomputed; a checkpoint signed before the rewrite can. `roots` are the Merkle roots over
+    today's entries by tree size, as `ledger.verify(tree_sizes=...)` computes them in its pass;
+    without them this reads the entry hashes itself.
     """
+    signed = list(LedgerCheckpoint.objects.order_by("tree_size"))
+    if roots is None:
+        roots = _roots_at([checkpoint.tree_size for checkpoint in signed])
+    return _first_failing(signed, roots)
+
+
+def verify_ledger(*, progress: Callable[[int], None] | None = None) -> tuple[Verification, CheckpointProblem | None]:
+    """What `manage.py verify_ledger` checks: the hash chain, then every signed checkpoint.
+
+    One read of the ledger serves both: the chain pass computes the checkpoints' roots as it goes.
+    The checkpoints are only checked when the chain holds (the chain names the broken entry).
+    """
+    # Read first: a checkpoint signed during the pass would otherwise find no root to compare.
+    signed = list(LedgerCheckpoint.objects.order_by("tree_size"))
+    result = ledger.verify(progress=progress, tree_sizes=[checkpoint.tree_size for checkpoint in signed])
+    if not result.ok:
+        return result, None
+    return result, _first_failing(signed, result.roots)
+
+
+def _first_failing(signed: list[LedgerCheckpoint], roots: dict[int, bytes]) -> CheckpointProblem | None:
     public_key = load_signing_key().public_key()
-    leaves = leaf_hashes()
-    for checkpoint in LedgerCheckpoint.objects.order_by("tree_size"):
+    for checkpoint in signed:
         if checkpoint.key_id != key_id(public_key) or not signature_is_valid(checkpoint, public_key):
             return CheckpointProblem(checkpoint.tree_size, "its signature is not valid (forged or altered checkpoint)")
-        if checkpoint.tree_size > len(leaves):
+        root = roots.get(checkpoint.tree_size)
+        if root is None:
             return CheckpointProblem(checkpoint.tree_size, "it covers entries that no longer exist")
-        if merkle.root_from_leaf_hashes(leaves[: checkpoint.tree_size]).hex() != checkpoint.root_hash:
+        if root.hex() != checkpoint.root_hash:
             return CheckpointProblem(checkpoint.tree_size, "the entries it covers were changed after it was signed")
     return None
+
+
+def _roots_at(sizes: list[int]) -> dict[int, bytes]:
+    """The Merkle roots over the first n entries, for each n in `sizes` that many entries exist."""
+    wanted, roots = sorted(set(sizes)), {}
+    if not wanted:
+        return roots
+    frontier, batch, next_index = merkle.Frontier(), [], 0
+    hashes = LedgerEntry.objects.order_by("seq").values_list("entry_hash", flat=True)[: wanted[-1]]
+    for entry_hash in hashes.iterator(chunk_size=10000):
+        batch.append(merkle.leaf_hash(bytes.fromhex(entry_hash)))
+        if frontier.count + len(batch) == wanted[next_index] or len(batch) == 10000:
+            frontier.extend(batch)
+            batch.clear()
+            if frontier.count == wanted[next_index]:
+                roots[frontier.count] = frontier.root()
+                next_index += 1
+                if next_index == len(wanted):
+                    break
+    return roots
 
 
 def inclusion_proof_for(seq: int, checkpoint: LedgerCheckpoint) -> dict:

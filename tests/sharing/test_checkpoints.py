@@ -1,9 +1,12 @@
 """Signed checkpoints catch what the hash chain alone cannot: a ledger rewritten with every later
 hash recomputed, and a forged checkpoint."""
 
+import base64
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
 from catalog.models import Department
 from sharing import checkpoints, ledger, merkle
@@ -117,3 +120,54 @@ def test_verify_ledger_command_names_the_first_broken_entry(entries):
             cursor.execute("ALTER TABLE sharing_ledgerentry ENABLE TRIGGER USER")
     with pytest.raises(CommandError, match="entry 5"):
         call_command("verify_ledger")
+
+
+@pytest.fixture
+def three_checkpoints(db, signing_key):
+    """Checkpoints over the first 3, 5 and 7 entries."""
+    department = Department.objects.create(code="GA", name="市公安局")
+    for i in range(1, 8):
+        ledger.append(action="test.step", obj=department, actor=None, reason=f"step {i - 1}")
+        if i in (3, 5, 7):
+            checkpoints.checkpoint_create()
+    return list(LedgerCheckpoint.objects.order_by("tree_size"))
+
+
+def test_every_checkpoint_is_checked_against_the_entries_it_covers(three_checkpoints):
+    assert [c.tree_size for c in three_checkpoints] == [3, 5, 7]
+    assert checkpoints.verify_checkpoints() is None
+    result, problem = checkpoints.verify_ledger()
+    assert (result.ok, result.checked, problem) == (True, 7, None)
+
+
+def test_the_first_checkpoint_over_a_rewritten_entry_is_named(three_checkpoints):
+    rewrite_from(4, "nothing happened")
+    problem = checkpoints.verify_checkpoints()
+    assert (problem.tree_size, problem.problem) == (5, "the entries it covers were changed after it was signed")
+    result, same_problem = checkpoints.verify_ledger()
+    assert result.ok and same_problem == problem
+
+
+def test_a_signed_checkpoint_over_more_entries_than_exist_is_named(three_checkpoints, signing_key):
+    signed_at = timezone.now()
+    root = three_checkpoints[-1].root_hash
+    LedgerCheckpoint.objects.create(
+        tree_size=9,
+        root_hash=root,
+        signed_at=signed_at,
+        key_id=checkpoints.key_id(signing_key),
+        signature=base64.b64encode(signing_key.sign(checkpoints._signed_message(9, root, signed_at))).decode(),
+    )
+    missing = checkpoints.CheckpointProblem(9, "it covers entries that no longer exist")
+    assert checkpoints.verify_checkpoints() == missing
+    assert checkpoints.verify_ledger()[1] == missing
+
+
+def test_the_frontier_gives_the_tree_head_of_every_prefix():
+    block = merkle.Frontier.BLOCK
+    leaves = [merkle.leaf_hash(bytes([i % 256]) * 32) for i in range(4 * block + 77)]
+    frontier, start = merkle.Frontier(), 0
+    for size in (1, 2, 3, 4, 5, 8, 13, block - 1, block, block + 1, 2 * block - 1, 2 * block, 3 * block, len(leaves)):
+        frontier.extend(leaves[start:size])
+        start = size
+        assert (frontier.count, frontier.root()) == (size, merkle.root_from_leaf_hashes(leaves[:size]))

@@ -2,6 +2,7 @@
 a tamperer touched. On PostgreSQL the table itself refuses UPDATE, DELETE and TRUNCATE."""
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -81,6 +82,27 @@ def test_payload_records_action_object_actor_reason_and_data(department, entries
     assert body["object"] == {"type": "catalog.department", "id": str(department.pk), "repr": "市公安局"}
     assert body["actor"]["username"] == "clerk"
     assert (body["reason"], body["data"], body["seq"]) == ("step 2", {"n": 2}, 2)
+
+
+@pytest.mark.parametrize("with_actor", [True, False])
+@pytest.mark.parametrize(
+    "now", [datetime(2025, 5, 1, 9, 30, 0, 123456, tzinfo=UTC), datetime(2025, 5, 1, 9, 30, 0, tzinfo=UTC)]
+)
+def test_append_hashes_exactly_what_entry_payload_builds(department, monkeypatch, with_actor, now):
+    # Bulk writers (seed_scale) build entries with entry_payload: they must match append's.
+    monkeypatch.setattr(ledger.timezone, "now", lambda: now)
+    actor = User.objects.create(username="clerk") if with_actor else None
+    data = {"k": [1, "二"], "z": {"seq": 0}, "a": None}
+    entry = ledger.append(action="test.step", obj=department, actor=actor, reason='原因 "引号"', data=data)
+    assert entry.payload == ledger.entry_payload(
+        seq=entry.seq, recorded_at=now, action="test.step", obj=department, actor=actor, reason='原因 "引号"', data=data
+    )
+    assert LedgerEntry.objects.get(seq=entry.seq).payload == entry.payload
+
+
+def test_recorded_at_never_goes_backwards_along_the_chain(entries):
+    times = list(LedgerEntry.objects.order_by("seq").values_list("recorded_at", flat=True))
+    assert times == sorted(times)
 
 
 def test_payload_is_canonical_json():

@@ -1,24 +1,33 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
-from sharing import checkpoints, ledger
+from sharing import checkpoints
 
 
 class Command(BaseCommand):
-    help = "Recompute the ledger's hash chain and every signed checkpoint; exit 1 at the first break."
+    help = _("Recompute the ledger's hash chain and every signed checkpoint; exit 1 at the first break.")
 
     def handle(self, *args, **options):
         started = time.perf_counter()
-        result = ledger.verify(progress=lambda n: self.stderr.write(f"  {n:,} entries checked…"))
+        result, problem = checkpoints.verify_ledger(
+            progress=lambda n: self.stderr.write(_("  %(count)s entries checked…") % {"count": f"{n:,}"})
+        )
         if not result.ok:
-            raise CommandError(f"Ledger broken at entry {result.first_broken_seq}: {result.problem}.")
-        problem = checkpoints.verify_checkpoints()
+            raise CommandError(
+                _("Ledger broken at entry %(seq)s: %(problem)s.")
+                % {"seq": result.first_broken_seq, "problem": result.problem}
+            )
         if problem:
-            raise CommandError(f"Checkpoint over the first {problem.tree_size} entries fails: {problem.problem}.")
+            raise CommandError(
+                _("Checkpoint over the first %(size)s entries fails: %(problem)s.")
+                % {"size": problem.tree_size, "problem": _(problem.problem)}
+            )
         elapsed = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
-                f"Ledger intact: {result.checked:,} entries and their checkpoints verified in {elapsed:.2f} s."
+                _("Ledger intact: %(count)s entries and their checkpoints verified in %(seconds).2f s.")
+                % {"count": f"{result.checked:,}", "seconds": elapsed}
             )
         )

@@ -728,7 +728,8 @@ def measure_ledger(args) -> list[Row]:
             rows.append(
                 Row(
                     what=f"{what}, {v['entries']:,} entries: **{v['rate']:,.0f} entries/s** (chain "
-                    f"{v['chain_rate']:,.0f}/s, checkpoints {v['checkpoint_rate']:,.0f}/s), {outcome}",
+                    f"{v['chain_rate']:,.0f}/s, checkpoints {v['checkpoint_rate']:,.0f}/s), {outcome}; "
+                    f"machine speed at that moment: {v['machine_sha256_per_s']:,.0f} SHA-256/s",
                     page=False,
                     target=f"≥ {VERIFY_TARGET_RATE:,}/s",
                     met_override=v["rate"] >= VERIFY_TARGET_RATE and bool(v["ok"]),

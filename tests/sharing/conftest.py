@@ -24,6 +24,12 @@ def english():
 
 
 @pytest.fixture
+def department(db):
+    """The object the ledger tests record steps on (made directly: no service step of its own)."""
+    return Department.objects.create(code="PSB", name="市公安局")
+
+
+@pytest.fixture
 def dept_c(db):
     return catalog_services.department_save(department=Department(code="TAX", name="市税务局"), actor=None)
 

@@ -6,28 +6,16 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import DatabaseError, connection, transaction
-from django.utils import translation
 
-from catalog.models import Department, User
+from catalog.models import User
 from sharing import ledger
 from sharing.models import LedgerEntry
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the append-only trigger exists on PostgreSQL only"
 )
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def department(db):
-    return Department.objects.create(code="PSB", name="市公安局")
 
 
 @pytest.fixture

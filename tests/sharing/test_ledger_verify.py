@@ -7,26 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
-from django.utils import translation
 
-from catalog.models import Department, User
+from catalog.models import User
 from sharing import ledger, merkle
 from sharing.models import LedgerEntry
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 COLUMNS_DISAGREE = "its columns disagree with its hashed payload"
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def department(db):
-    return Department.objects.create(code="PSB", name="市公安局")
 
 
 @pytest.fixture

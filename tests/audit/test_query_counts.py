@@ -59,7 +59,7 @@ def test_filtered_timeline_query_count_does_not_grow(measure, dept_a, liaison_a)
 
 
 def test_department_timeline_query_count_does_not_grow(measure, dept_a, liaison_a):
-    # Two users in the department: on PostgreSQL their index ranges are merged in one query per model.
+    # Two users in the department: on PostgreSQL their index ranges of every model are merged in one query.
     make_user("liaison_a2", Role.LIAISON, department=dept_a)
     small, large = measure(lambda n: build_changes(n, dept_a, liaison_a) and None, f"/audit/?department={dept_a.pk}")
     # A page with fewer rows may span more kinds of object (one query each for their full rows),

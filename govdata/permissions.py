@@ -13,9 +13,12 @@ stock `get_objects_for_user(..., klass=<queryset>)` path builds a much slower qu
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Permission
 from django.db.models import Model, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 
 from .roles import BUREAU_WIDE_ROLES, Role
 
@@ -65,8 +68,17 @@ def _direct_permission_models(model: type[Model]):
     return user_model, group_model
 
 
-def granted_ids(user, model: type[Model], action: str):
-    """A subquery of the primary keys of `model` granted to `user` (directly or via a group)."""
+def granted_ids(user, model: type[Model], action: str) -> Q:
+    """A filter on the primary keys of `model` granted to `user` (directly or via a group)."""
+    sql, params = _granted_sql(user.pk, model, action)
+    return Q(pk__in=RawSQL(sql, params))
+
+
+# A page asks for the same few (user, model, action) subqueries several times; building them with
+# the ORM cost more than running them. The SQL depends on nothing else (the permission and the
+# groups are looked up inside it, when it runs), so it can be kept for the life of the process.
+@functools.lru_cache(maxsize=4096)
+def _granted_sql(user_id: int, model: type[Model], action: str) -> tuple[str, tuple]:
     user_perm_model, group_perm_model = _direct_permission_models(model)
     # The permission and the user's groups as scalar subqueries, not joins: the database looks
     # each up once and reads the grants from guardian's (group, permission, object) unique index.
@@ -75,17 +87,17 @@ def granted_ids(user, model: type[Model], action: str):
             codename=f"{action}_{model._meta.model_name}", content_type__app_label=model._meta.app_label
         ).values("pk")[:1]
     )
-    groups = get_user_model().groups.through.objects.filter(user_id=user.pk).values("group_id")
+    groups = get_user_model().groups.through.objects.filter(user_id=user_id).values("group_id")
     # One IN over a UNION, not two INs joined by OR: the database can then start from the user's
     # few grants and fetch those rows by key, where an OR makes it test every row of the table.
     granted = (
-        user_perm_model.objects.filter(user_id=user.pk, permission_id=permission)
+        user_perm_model.objects.filter(user_id=user_id, permission_id=permission)
         .values("content_object_id")
         .union(
             group_perm_model.objects.filter(group_id__in=groups, permission_id=permission).values("content_object_id")
         )
     )
-    return Q(pk__in=granted)
+    return granted.query.sql_with_params()
 
 
 def restrict(queryset: QuerySet, user, action: str = "view", *, also: Q | None = None) -> QuerySet:

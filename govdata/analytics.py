@@ -10,9 +10,12 @@
 - a scorecard per department combining these.
 
 Every figure is an aggregate query over a scope: the whole bureau (`department_id=None`) or one
-department. A scope costs the same number of queries whatever the number of rows. Computing every
-scope reads the whole catalogue, so `snapshot_take` stores the result as a GovernanceSnapshot; the
-dashboard shows the latest one and the series of snapshots is the scorecard history.
+department. A scope costs the same number of queries whatever the number of rows. Each figure also
+has a `…_by_department` twin that reads every department's at once, grouped by department (window
+functions number and count each department's listed rows): asked scope by scope, a province of
+200 departments cost ~4,000 queries. Computing every scope reads the whole catalogue, so
+`snapshot_take` stores the result as a GovernanceSnapshot; the dashboard shows the latest one and
+the series of snapshots is the scorecard history.
 
 The figures are plain JSON (ids, codes, names, counts, ISO dates): the snapshot must still read
 correctly after the objects it mentions have changed or gone.
@@ -21,8 +24,10 @@ correctly after the objects it mentions have changed or gone.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import islice
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import NotSupportedError, transaction
@@ -39,8 +44,9 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    Window,
 )
-from django.db.models.functions import Concat
+from django.db.models.functions import Concat, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -65,6 +71,23 @@ OPEN_CLAIMS = (ClaimStatus.CLAIMED, ClaimStatus.CONFIRMED)
 # The recommendation when usage and spillover disagree: either mode is defensible.
 EITHER = ""
 
+# The columns of a resource in the quadrant's lists (resource_usage() names its rows the same).
+RESOURCE_ROW = ("pk", "catalogue_code", "name", "department_id", "aggregation_mode")
+# The columns of a duplicate collection; the bureau's rows also name both departments.
+DUPLICATE_ROW = (
+    "pk",
+    "code",
+    "name",
+    "resource_id",
+    "resource__catalogue_code",
+    "resource__name",
+    "element_id",
+    "element__code",
+    "element__name",
+)
+# The columns of an overdue decision; the bureau's rows also name both departments.
+OVERDUE_ROW = ("pk", "number", "submitted_at", "decision_due")
+
 
 def department_key(department_id: int) -> str:
     # Not the bare id: JSON key paths treat digit-only keys as array indexes on PostgreSQL.
@@ -81,11 +104,36 @@ def _iso(value) -> str | None:
     return value
 
 
+def _lists_by_department(rows: QuerySet, *, department: str, order_by: Sequence[str]) -> dict[int, tuple[int, list]]:
+    """Each department's number of rows and its first LIST_LIMIT rows in `order_by` order.
+
+    `rows` is a values() queryset holding the department's id under the name `department` (a
+    department absent from the result has no rows). One query whatever the number of departments:
+    window functions number and count each department's rows, so only the listed rows are read.
+    """
+    ranked = (
+        rows.annotate(
+            list_position=Window(
+                RowNumber(), partition_by=F(department), order_by=[F(name).asc() for name in order_by]
+            ),
+            list_total=Window(Count("*"), partition_by=F(department)),
+        )
+        .filter(list_position__lte=LIST_LIMIT)
+        .order_by(department, "list_position")
+    )
+    lists: dict[int, tuple[int, list]] = {}
+    for row in ranked:
+        department_id, total = row.pop(department), row.pop("list_total")
+        del row["list_position"]
+        lists.setdefault(department_id, (total, []))[1].append(row)
+    return lists
+
+
 # --- Coverage funnel ----------------------------------------------------------------------
 
 
-def funnel(department_id: int | None = None) -> dict[str, int]:
-    """How many duties reach each stage of the funnel (one query).
+def _funnel_counts() -> dict[str, Count]:
+    """The count of each stage of the funnel, over duties.
 
     A duty is "with a system" when it has at least one system; "with a data resource" when it is
     linked to a resource that is not retired; "with a shareable resource" when linked to a
@@ -106,10 +154,22 @@ def funnel(department_id: int | None = None) -> dict[str, int]:
         ),
         "with_agreement": Exists(links.filter(Exists(items_in_force))),
     }
+    return {"duties": Count("pk"), **{name: Count("pk", filter=cond) for name, cond in stages.items()}}
+
+
+def funnel(department_id: int | None = None) -> dict[str, int]:
+    """How many duties reach each stage of the funnel (one query; stages: _funnel_counts)."""
     duties = Duty.objects.all()
     if department_id is not None:
         duties = duties.filter(department_id=department_id)
-    return duties.aggregate(duties=Count("pk"), **{name: Count("pk", filter=cond) for name, cond in stages.items()})
+    return duties.aggregate(**_funnel_counts())
+
+
+def funnel_by_department(department_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """funnel() of each department (one query)."""
+    rows = Duty.objects.order_by().values("department_id").annotate(**_funnel_counts())
+    funnels = {row.pop("department_id"): row for row in rows}
+    return {pk: funnels.get(pk) or dict.fromkeys(FUNNEL_STAGES, 0) for pk in department_ids}
 
 
 # --- Aggregation quadrant -----------------------------------------------------------------
@@ -210,16 +270,92 @@ def resource_usage(
     return used
 
 
+def _idle(resource: dict) -> dict:
+    """A published resource nobody used in the window: it sits at (0, 0), which the policy
+    (thresholds of at least 1) calls logical."""
+    return {**resource, "uses": 0, "spillover": 0, "recommended": AggregationMode.LOGICAL.value}
+
+
 def quadrant(
-    *, window_days: int, policy: AggregationPolicy, department_id: int | None = None, now: datetime | None = None
+    *,
+    window_days: int,
+    policy: AggregationPolicy,
+    department_id: int | None = None,
+    now: datetime | None = None,
+    usage: list[dict] | None = None,
 ) -> dict:
-    """The quadrant of one window (three queries): points grouped by position and actual mode,
-    recommendation counts, the mismatches and the most used resources."""
+    """The quadrant of one window (three queries, two with `usage`): points grouped by position and
+    actual mode, recommendation counts, the mismatches and the most used resources.
+
+    `usage`: resource_usage() of the whole bureau over this window, when the caller has read it
+    already (it is the costliest query); the scope's own rows are taken from it.
+    """
     now = now or timezone.now()
-    used = resource_usage(window_days=window_days, policy=policy, department_id=department_id, now=now)
+    if usage is None:
+        used = resource_usage(window_days=window_days, policy=policy, department_id=department_id, now=now)
+    else:
+        used = [row for row in usage if department_id in (None, row["department_id"])]
     published = _published(department_id)
     by_mode = dict(published.order_by().values_list("aggregation_mode").annotate(n=Count("pk")))
+    # Unused physical resources are mismatches too. Name the first few.
+    since = now - timedelta(days=window_days)
+    used_recently = _touching_uses(since, agreement__items__resource_id=OuterRef("pk"))
+    idle_mismatches = [
+        _idle(row)
+        for row in published.filter(~Exists(used_recently), aggregation_mode=AggregationMode.PHYSICAL)
+        .order_by("catalogue_code")
+        .values(*RESOURCE_ROW)[:LIST_LIMIT]
+    ]
+    return _quadrant_figures(
+        window_days=window_days, policy=policy, used=used, by_mode=by_mode, idle_mismatches=idle_mismatches
+    )
 
+
+def quadrants_by_department(
+    department_ids: Sequence[int], *, policy: AggregationPolicy, usage: dict[int, list[dict]]
+) -> dict[int, dict[str, dict]]:
+    """quadrant() of every window for each department (two queries), keyed like scope_figures.
+
+    `usage`: resource_usage() of the whole bureau, by window length.
+    """
+    by_mode: dict[int, dict[str, int]] = {pk: {} for pk in department_ids}
+    counts = _published(None).order_by().values_list("department_id", "aggregation_mode").annotate(n=Count("pk"))
+    for department_id, mode, count in counts:
+        by_mode.setdefault(department_id, {})[mode] = count
+    # Every published physical resource is read once (a tenth of the catalogue at province size):
+    # which of them were used depends on the window, and the usage is already at hand.
+    physical: dict[int, list[dict]] = {pk: [] for pk in department_ids}
+    for row in (
+        _published(None)
+        .filter(aggregation_mode=AggregationMode.PHYSICAL)
+        .order_by("catalogue_code")
+        .values(*RESOURCE_ROW)
+    ):
+        physical.setdefault(row["department_id"], []).append(row)
+
+    quadrants: dict[int, dict[str, dict]] = {pk: {} for pk in department_ids}
+    for window_days, rows in usage.items():
+        used: dict[int, list[dict]] = {pk: [] for pk in department_ids}
+        for row in rows:
+            used.setdefault(row["department_id"], []).append(row)
+        used_pks = {row["pk"] for row in rows}
+        for pk in department_ids:
+            unused_physical = (row for row in physical[pk] if row["pk"] not in used_pks)
+            quadrants[pk][window_key(window_days)] = _quadrant_figures(
+                window_days=window_days,
+                policy=policy,
+                used=used[pk],
+                by_mode=by_mode[pk],
+                idle_mismatches=[_idle(row) for row in islice(unused_physical, LIST_LIMIT)],
+            )
+    return quadrants
+
+
+def _quadrant_figures(
+    *, window_days: int, policy: AggregationPolicy, used: list[dict], by_mode: dict[str, int], idle_mismatches: list
+) -> dict:
+    """The quadrant of a scope from its resource_usage() rows, its published resources by actual
+    mode and the first LIST_LIMIT unused physical resources (in catalogue code order)."""
     groups: dict[tuple, int] = {}
     unused_by_mode = dict(by_mode)
     for row in used:
@@ -242,16 +378,6 @@ def quadrant(
         if advice and advice != point["mode"]:
             mismatch_count += point["count"]
 
-    # Unused resources sit at (0, 0), which the policy (thresholds of at least 1) calls logical:
-    # the physical ones among them are mismatches too. Name the first few.
-    since = now - timedelta(days=window_days)
-    used_recently = _touching_uses(since, agreement__items__resource_id=OuterRef("pk"))
-    idle_mismatches = [
-        {**row, "uses": 0, "spillover": 0, "recommended": AggregationMode.LOGICAL.value}
-        for row in published.filter(~Exists(used_recently), aggregation_mode=AggregationMode.PHYSICAL)
-        .order_by("catalogue_code")
-        .values("pk", "catalogue_code", "name", "department_id", "aggregation_mode")[:LIST_LIMIT]
-    ]
     mismatches = [r for r in used if r["recommended"] and r["recommended"] != r["aggregation_mode"]]
     return {
         "window_days": window_days,
@@ -275,6 +401,27 @@ def recommendations(*, policy: AggregationPolicy, window_days: int | None = None
 # --- One data, one source -----------------------------------------------------------------
 
 
+def _live_items() -> QuerySet[DataItem]:
+    return DataItem.objects.exclude(resource__status=ResourceStatus.RETIRED)
+
+
+def _confirmed_source(element) -> QuerySet[SourceAssignment]:
+    """The confirmed source of `element` (an OuterRef to an element's id)."""
+    return SourceAssignment.objects.filter(element_id=element, status=ClaimStatus.CONFIRMED)
+
+
+def _source_elsewhere() -> QuerySet[SourceAssignment]:
+    """For an item: the confirmed source of its element, when it is not the item's department."""
+    return _confirmed_source(OuterRef("element_id")).exclude(department_id=OuterRef("resource__department_id"))
+
+
+def _contested() -> QuerySet[DataElement]:
+    # One open claim per element and department (a constraint), so two claims are two departments.
+    return DataElement.objects.annotate(
+        claims=Count("assignments", filter=Q(assignments__status__in=OPEN_CLAIMS))
+    ).filter(claims__gt=1)
+
+
 def conformance(department_id: int | None = None) -> dict:
     """Elements without a confirmed source, contested elements, and duplicate collection.
 
@@ -282,40 +429,23 @@ def conformance(department_id: int | None = None) -> dict:
     the elements it claims that another department claims too, and its items that carry an
     element whose confirmed source is another department.
     """
-    confirmed = SourceAssignment.objects.filter(element_id=OuterRef("pk"), status=ClaimStatus.CONFIRMED)
-    open_claims = SourceAssignment.objects.filter(element_id=OuterRef("pk"), status__in=OPEN_CLAIMS)
-    live_items = DataItem.objects.exclude(resource__status=ResourceStatus.RETIRED)
-    elements = DataElement.objects.all()
-    # One open claim per element and department (a constraint), so two claims are two departments.
-    contested = elements.annotate(claims=Count("assignments", filter=Q(assignments__status__in=OPEN_CLAIMS))).filter(
-        claims__gt=1
-    )
-    carried = elements
+    live_items = _live_items()
+    contested = _contested()
+    carried = DataElement.objects.all()
     if department_id is not None:
         live_items = live_items.filter(resource__department_id=department_id)
-        carried = elements.filter(Exists(live_items.filter(element_id=OuterRef("pk"))))
+        carried = carried.filter(Exists(live_items.filter(element_id=OuterRef("pk"))))
+        open_claims = SourceAssignment.objects.filter(element_id=OuterRef("pk"), status__in=OPEN_CLAIMS)
         contested = contested.filter(Exists(open_claims.filter(department_id=department_id)))
-    no_source = carried.filter(~Exists(confirmed))
+    no_source = carried.filter(~Exists(_confirmed_source(OuterRef("pk"))))
 
-    source_elsewhere = SourceAssignment.objects.filter(
-        element_id=OuterRef("element_id"), status=ClaimStatus.CONFIRMED
-    ).exclude(department_id=OuterRef("resource__department_id"))
-    duplicates = live_items.filter(Exists(source_elsewhere))
-    duplicate_row = [
-        "pk",
-        "code",
-        "name",
-        "resource_id",
-        "resource__catalogue_code",
-        "resource__name",
-        "element_id",
-        "element__code",
-        "element__name",
-    ]
+    duplicates = live_items.filter(Exists(_source_elsewhere()))
+    duplicate_row = list(DUPLICATE_ROW)
     if department_id is None:
         # Which department collects it and which is the source matters bureau-wide; a department
         # sees only its own side.
-        duplicates = duplicates.annotate(source_department_id=Subquery(source_elsewhere.values("department_id")[:1]))
+        source = Subquery(_source_elsewhere().values("department_id")[:1])
+        duplicates = duplicates.annotate(source_department_id=source)
         duplicate_row += ["resource__department_id", "source_department_id"]
     return {
         "no_source_count": no_source.count(),
@@ -327,7 +457,90 @@ def conformance(department_id: int | None = None) -> dict:
     }
 
 
+def conformance_by_department(department_ids: Sequence[int]) -> dict[int, dict]:
+    """conformance() of each department (three queries)."""
+    live_items = _live_items()
+    # One row per department and element its live items carry (grouped: an element is counted
+    # once however many of the department's items carry it).
+    carried_without_source = (
+        live_items.filter(element__isnull=False)
+        .filter(~Exists(_confirmed_source(OuterRef("element_id"))))
+        .values(
+            department_id=F("resource__department_id"),
+            element_pk=F("element_id"),
+            element_code=F("element__code"),
+            element_name=F("element__name"),
+        )
+        .annotate(items=Count("pk"))
+    )
+    no_source = _lists_by_department(carried_without_source, department="department_id", order_by=["element_code"])
+    # Every open claim on a contested element: counted by element, they are its claims.
+    contested_claims = SourceAssignment.objects.filter(
+        status__in=OPEN_CLAIMS, element_id__in=_contested().values("pk")
+    ).values(
+        "department_id",
+        "element_id",
+        element_code=F("element__code"),
+        element_name=F("element__name"),
+        claims=Window(Count("*"), partition_by=F("element_id")),
+    )
+    contested = _lists_by_department(contested_claims, department="department_id", order_by=["element_code"])
+    duplicates = _lists_by_department(
+        live_items.filter(Exists(_source_elsewhere())).values(
+            *DUPLICATE_ROW, collector_id=F("resource__department_id")
+        ),
+        department="collector_id",
+        order_by=["resource__catalogue_code", "code"],
+    )
+
+    figures = {}
+    for pk in department_ids:
+        no_source_count, no_source_rows = no_source.get(pk, (0, []))
+        contested_count, contested_rows = contested.get(pk, (0, []))
+        duplicate_count, duplicate_rows = duplicates.get(pk, (0, []))
+        figures[pk] = {
+            "no_source_count": no_source_count,
+            "no_source": [
+                {"pk": row["element_pk"], "code": row["element_code"], "name": row["element_name"]}
+                for row in no_source_rows
+            ],
+            "contested_count": contested_count,
+            "contested": [
+                {
+                    "pk": row["element_id"],
+                    "code": row["element_code"],
+                    "name": row["element_name"],
+                    "claims": row["claims"],
+                }
+                for row in contested_rows
+            ],
+            "duplicate_count": duplicate_count,
+            "duplicates": duplicate_rows,
+        }
+    return figures
+
+
 # --- Sharing health -----------------------------------------------------------------------
+
+
+def _decided(agreements: QuerySet[ShareAgreement]) -> QuerySet[ShareAgreement]:
+    return agreements.filter(submitted_at__isnull=False, decided_at__isnull=False)
+
+
+def _overdue(agreements: QuerySet[ShareAgreement], today: date) -> QuerySet[ShareAgreement]:
+    return agreements.filter(status=AgreementStatus.SUBMITTED, decision_due__lt=today)
+
+
+def _decision_counts(today: date) -> dict[str, Count]:
+    return {
+        "decided": Count("pk", filter=Q(submitted_at__isnull=False, decided_at__isnull=False)),
+        "pending": Count("pk", filter=Q(status=AgreementStatus.SUBMITTED)),
+        "overdue": Count("pk", filter=Q(status=AgreementStatus.SUBMITTED, decision_due__lt=today)),
+    }
+
+
+def _duration() -> ExpressionWrapper:
+    return ExpressionWrapper(F("decided_at") - F("submitted_at"), output_field=DurationField())
 
 
 def sharing_health(department_id: int | None = None, *, today: date | None = None) -> dict:
@@ -344,27 +557,63 @@ def sharing_health(department_id: int | None = None, *, today: date | None = Non
         requests = requests.filter(Q(requester_id=department_id) | Q(provider_id=department_id))
         provided = provided.filter(provider_id=department_id)
     by_status = dict(requests.order_by().values_list("status").annotate(n=Count("pk")))
-    decided = provided.filter(submitted_at__isnull=False, decided_at__isnull=False)
-    overdue = provided.filter(status=AgreementStatus.SUBMITTED, decision_due__lt=today)
-    totals = provided.aggregate(
-        decided=Count("pk", filter=Q(submitted_at__isnull=False, decided_at__isnull=False)),
-        pending=Count("pk", filter=Q(status=AgreementStatus.SUBMITTED)),
-        overdue=Count("pk", filter=Q(status=AgreementStatus.SUBMITTED, decision_due__lt=today)),
-    )
-    overdue_row = ["pk", "number", "submitted_at", "decision_due"]
+    totals = provided.aggregate(**_decision_counts(today))
+    overdue_row = list(OVERDUE_ROW)
     if department_id is None:
         overdue_row += ["requester_id", "provider_id"]
+    overdue = _overdue(provided, today).order_by("decision_due", "number").values(*overdue_row)[:LIST_LIMIT]
+    return _sharing_figures(
+        by_status=by_status,
+        totals=totals,
+        median=_median_seconds(_decided(provided), totals["decided"]),
+        overdue=overdue,
+    )
+
+
+def sharing_health_by_department(department_ids: Sequence[int], *, today: date) -> dict[int, dict]:
+    """sharing_health() of each department (four queries)."""
+    by_status: dict[int, dict[str, int]] = {pk: {} for pk in department_ids}
+    requests = (
+        ShareAgreement.objects.filter(submitted_at__isnull=False)
+        .order_by()
+        .values_list("requester_id", "provider_id", "status")
+        .annotate(n=Count("pk"))
+    )
+    for requester_id, provider_id, status, count in requests:
+        # A request counts for both sides, which are never one department (a constraint).
+        for side in (requester_id, provider_id):
+            counts = by_status.setdefault(side, {})
+            counts[status] = counts.get(status, 0) + count
+    agreements = ShareAgreement.objects.order_by()
+    totals = {
+        row.pop("provider_id"): row for row in agreements.values("provider_id").annotate(**_decision_counts(today))
+    }
+    medians = _median_seconds_by_provider(_decided(agreements))
+    overdue = _lists_by_department(
+        _overdue(agreements, today).values(*OVERDUE_ROW, "provider_id"),
+        department="provider_id",
+        order_by=["decision_due", "number"],
+    )
+    return {
+        pk: _sharing_figures(
+            by_status=by_status[pk],
+            totals=totals.get(pk) or dict.fromkeys(_decision_counts(today), 0),
+            median=medians.get(pk),
+            overdue=overdue.get(pk, (0, []))[1],
+        )
+        for pk in department_ids
+    }
+
+
+def _sharing_figures(*, by_status: dict[str, int], totals: dict[str, int], median: float | None, overdue) -> dict:
     return {
         "by_status": {status: by_status.get(status, 0) for status in AgreementStatus.values},
         "requests": sum(by_status.values()),
         "decided": totals["decided"],
-        "median_decision_seconds": _median_seconds(decided, totals["decided"]),
+        "median_decision_seconds": median,
         "pending": totals["pending"],
         "overdue_count": totals["overdue"],
-        "overdue": [
-            {key: _iso(value) for key, value in row.items()}
-            for row in overdue.order_by("decision_due", "number").values(*overdue_row)[:LIST_LIMIT]
-        ],
+        "overdue": [{key: _iso(value) for key, value in row.items()} for row in overdue],
     }
 
 
@@ -372,29 +621,76 @@ def _median_seconds(decided: QuerySet[ShareAgreement], count: int) -> float | No
     """The median of decided_at − submitted_at, read as the one or two middle rows (one query)."""
     if not count:
         return None
-    durations = (
-        decided.annotate(duration=ExpressionWrapper(F("decided_at") - F("submitted_at"), output_field=DurationField()))
-        .order_by("duration")
-        .values_list("duration", flat=True)
-    )
+    durations = decided.annotate(duration=_duration()).order_by("duration").values_list("duration", flat=True)
     middle = list(durations[(count - 1) // 2 : count // 2 + 1])
-    return sum(d.total_seconds() for d in middle) / len(middle)
+    return _mean_seconds(middle)
+
+
+def _median_seconds_by_provider(decided: QuerySet[ShareAgreement]) -> dict[int, float]:
+    """_median_seconds() of every providing department (one query: window functions number each
+    provider's decisions by duration and count them, and only the middle one or two are read)."""
+    provider = F("provider_id")
+    # Positions counted from 1: the middle of n rows is (n + 1) // 2 to n // 2 + 1.
+    middles = (
+        decided.annotate(duration=_duration())
+        .annotate(
+            position=Window(RowNumber(), partition_by=provider, order_by=F("duration").asc()),
+            decisions=Window(Count("*"), partition_by=provider),
+        )
+        .filter(position__gte=(F("decisions") + 1) / 2, position__lte=F("decisions") / 2 + 1)
+        .values_list("provider_id", "duration")
+    )
+    durations: dict[int, list[timedelta]] = {}
+    for provider_id, duration in middles:
+        durations.setdefault(provider_id, []).append(duration)
+    return {provider_id: _mean_seconds(middle) for provider_id, middle in durations.items()}
+
+
+def _mean_seconds(durations: list[timedelta]) -> float:
+    return sum(d.total_seconds() for d in durations) / len(durations)
 
 
 # --- Scopes, scorecards and snapshots -----------------------------------------------------
 
 
-def scope_figures(department_id: int | None, *, policy: AggregationPolicy, now: datetime | None = None) -> dict:
-    """Every figure of one scope (the bureau, or one department)."""
+def scope_figures(
+    department_id: int | None,
+    *,
+    policy: AggregationPolicy,
+    now: datetime | None = None,
+    usage: dict[int, list[dict]] | None = None,
+) -> dict:
+    """Every figure of one scope (the bureau, or one department).
+
+    `usage`: resource_usage() of the whole bureau by window length, when the caller has it.
+    """
     now = now or timezone.now()
+    usage = usage or {}
     return {
         "funnel": funnel(department_id),
         "quadrant": {
-            window_key(days): quadrant(window_days=days, policy=policy, department_id=department_id, now=now)
+            window_key(days): quadrant(
+                window_days=days, policy=policy, department_id=department_id, now=now, usage=usage.get(days)
+            )
             for days in UsageWindow.values
         },
         "conformance": conformance(department_id),
         "sharing": sharing_health(department_id, today=timezone.localdate(now)),
+    }
+
+
+def department_figures(
+    department_ids: Sequence[int], *, policy: AggregationPolicy, now: datetime, usage: dict[int, list[dict]]
+) -> dict[int, dict]:
+    """scope_figures() of each department, grouped by department: the number of queries does not
+    depend on the number of departments. `usage`: resource_usage() of the whole bureau by window."""
+    funnels = funnel_by_department(department_ids)
+    quadrants = quadrants_by_department(department_ids, policy=policy, usage=usage)
+    conformances = conformance_by_department(department_ids)
+    sharing = sharing_health_by_department(department_ids, today=timezone.localdate(now))
+    return {
+        pk: {"funnel": funnels[pk], "quadrant": quadrants[pk], "conformance": conformances[pk], "sharing": sharing[pk]}
+        for pk in department_ids
     }
 
 
@@ -416,13 +712,19 @@ def scorecard(figures: dict, policy: AggregationPolicy) -> dict:
 
 
 def compute_figures(*, now: datetime | None = None) -> dict:
-    """The figures of the bureau and of every active department, with their scorecards."""
+    """The figures of the bureau and of every active department, with their scorecards.
+
+    The usage of every resource in each window (the costliest reads) is read once, for the bureau
+    and the departments alike; the departments' figures are read grouped (department_figures).
+    """
     now = now or timezone.now()
     policy = AggregationPolicy.current()
-    bureau = scope_figures(None, policy=policy, now=now)
+    usage = {days: resource_usage(window_days=days, policy=policy, now=now) for days in UsageWindow.values}
+    bureau = scope_figures(None, policy=policy, now=now, usage=usage)
+    department_ids = list(Department.objects.filter(active=True).order_by("code").values_list("pk", flat=True))
     departments = {
-        department_key(pk): scope_figures(pk, policy=policy, now=now)
-        for pk in Department.objects.filter(active=True).order_by("code").values_list("pk", flat=True)
+        department_key(pk): figures
+        for pk, figures in department_figures(department_ids, policy=policy, now=now, usage=usage).items()
     }
     return {
         "version": FIGURES_VERSION,

@@ -11,13 +11,13 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from govdata.pagination import paginate
 from govdata.permissions import has_model_permission, has_role
 from govdata.roles import Role
 
@@ -45,10 +45,6 @@ PAGE_SIZE = 25
 
 
 # --- Helpers ------------------------------------------------------------------------------
-
-
-def _paginate(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _add_service_error(form, exc: ValidationError) -> None:
@@ -128,7 +124,9 @@ def resource_list(request):
     resources = selectors.department_resource_list(
         request.user, status=filters.value("status"), query=filters.value("q")
     )
-    return render(request, "catalog/resource_list.html", {"page": _paginate(request, resources), "filters": filters})
+    return render(
+        request, "catalog/resource_list.html", {"page": paginate(request, resources, PAGE_SIZE), "filters": filters}
+    )
 
 
 def _resource_page(request, resource, *, creating):
@@ -241,7 +239,7 @@ def resource_revise(request, pk):
 def duty_list(request):
     filters = DutyFilterForm(request.GET)
     duties = selectors.department_duty_list(request.user, query=filters.value("q"), gap=filters.value("gap"))
-    return render(request, "catalog/duty_list.html", {"page": _paginate(request, duties), "filters": filters})
+    return render(request, "catalog/duty_list.html", {"page": paginate(request, duties, PAGE_SIZE), "filters": filters})
 
 
 def _duty_page(request, duty, *, creating):
@@ -273,7 +271,9 @@ def duty_edit(request, pk):
 def system_list(request):
     filters = SearchForm(request.GET)
     systems = selectors.department_system_list(request.user, query=filters.value("q"))
-    return render(request, "catalog/system_list.html", {"page": _paginate(request, systems), "filters": filters})
+    return render(
+        request, "catalog/system_list.html", {"page": paginate(request, systems, PAGE_SIZE), "filters": filters}
+    )
 
 
 def _system_page(request, system, *, creating):
@@ -336,7 +336,9 @@ def catalogue_list(request):
         share_type=filters.value("share_type"),
         security_grade=filters.value("security_grade"),
     )
-    return render(request, "catalog/catalogue_list.html", {"page": _paginate(request, resources), "filters": filters})
+    return render(
+        request, "catalog/catalogue_list.html", {"page": paginate(request, resources, PAGE_SIZE), "filters": filters}
+    )
 
 
 @catalogue_page
@@ -359,7 +361,11 @@ def catalogue_detail(request, pk):
 def element_list(request):
     filters = ElementFilterForm(request.GET)
     found = selectors.element_list(request.user, query=filters.value("q"), state=filters.value("state"))
-    context = {"page": _paginate(request, found), "filters": filters, "department_id": request.user.department_id}
+    context = {
+        "page": paginate(request, found, PAGE_SIZE),
+        "filters": filters,
+        "department_id": request.user.department_id,
+    }
     return render(request, "catalog/element_list.html", context)
 
 
@@ -394,7 +400,9 @@ def claim_list(request):
     filters = ClaimFilterForm(request.GET)
     state = (filters.cleaned_data.get("state") if filters.is_valid() else "") or "open"
     claims = selectors.department_claim_list(request.user, state=state)
-    return render(request, "catalog/claim_list.html", {"page": _paginate(request, claims), "filters": filters})
+    return render(
+        request, "catalog/claim_list.html", {"page": paginate(request, claims, PAGE_SIZE), "filters": filters}
+    )
 
 
 @department_page
@@ -414,6 +422,6 @@ def claim_withdraw(request, pk):
 
 @department_page
 def duplicate_list(request):
-    page = _paginate(request, selectors.duplicate_collection(request.user))
+    page = paginate(request, selectors.duplicate_collection(request.user), PAGE_SIZE)
     page.object_list = selectors.items_with_sources(page.object_list, request.user.department_id)
     return render(request, "catalog/duplicate_list.html", {"page": page})

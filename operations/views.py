@@ -14,13 +14,14 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+
+from govdata.pagination import paginate
 
 from . import selectors, services
 from .choices import AuditStatus, Distribution, LicenseStatus, ProductStatus
@@ -53,10 +54,6 @@ def home_url(user) -> str | None:
     if selectors.staff_firm_ids(user):
         return reverse("portal:ops_audit_list")
     return None
-
-
-def _paginate(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _add_service_error(form, exc: ValidationError) -> None:
@@ -119,7 +116,9 @@ def license_detail(request, pk):
 def product_list(request):
     filters = ProductFilterForm(request.GET)
     products = selectors.product_list(request.user, status=filters.value("status"))
-    return render(request, "operations/product_list.html", {"page": _paginate(request, products), "filters": filters})
+    return render(
+        request, "operations/product_list.html", {"page": paginate(request, products, PAGE_SIZE), "filters": filters}
+    )
 
 
 def _rule_rows(items, rule_forms, selected):
@@ -312,7 +311,7 @@ def trade_list(request):
     product_id, year = _int_param(request, "product"), _int_param(request, "year")
     trades = selectors.trade_list(request.user, product_id=product_id, year=year)
     context = {
-        "page": _paginate(request, trades),
+        "page": paginate(request, trades, PAGE_SIZE),
         "totals": selectors.trade_totals(trades),
         "products": selectors.products(request.user).order_by("name", "pk").only("pk", "name"),
         "product_id": product_id,
@@ -420,7 +419,7 @@ def disclosure_detail(request, pk):
 def finding_list(request):
     filters = FindingFilterForm(request.GET)
     findings = selectors.operator_finding_list(request.user, state=filters.value("status"))
-    context = {"page": _paginate(request, findings), "filters": filters, "today": timezone.localdate()}
+    context = {"page": paginate(request, findings, PAGE_SIZE), "filters": filters, "today": timezone.localdate()}
     return render(request, "operations/finding_list.html", context)
 
 
@@ -451,7 +450,7 @@ def audit_list(request):
     filters = AuditFilterForm(request.GET)
     audits = selectors.firm_audit_list(request.user, status=filters.value("status"))
     context = {
-        "page": _paginate(request, audits),
+        "page": paginate(request, audits, PAGE_SIZE),
         "filters": filters,
         "firms": list(selectors.staff_firms(request.user)),
     }

@@ -11,7 +11,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from catalog import selectors as catalog_selectors
 from catalog.views import department_page
+from govdata.pagination import paginate
 from govdata.permissions import has_object_grant
 
 from . import selectors, services
@@ -70,7 +70,7 @@ def agreement_list(request):
     filters = AgreementFilterForm(request.GET)
     agreements = selectors.agreement_list(user, side=side, status=filters.value("status"), query=filters.value("q"))
     context = {
-        "page": Paginator(agreements, PAGE_SIZE).get_page(request.GET.get("page")),
+        "page": paginate(request, agreements, PAGE_SIZE),
         "filters": filters,
         "side": side,
         "department_id": department_id,
@@ -88,7 +88,7 @@ def _resource_step(request):
     resources = selectors.requestable_resources(
         request.user, query=search.value("q"), department=search.value("department")
     )
-    context = {"search": search, "page": Paginator(resources, PAGE_SIZE).get_page(request.GET.get("page"))}
+    context = {"search": search, "page": paginate(request, resources, PAGE_SIZE)}
     return render(request, "sharing/agreement_pick_resource.html", context)
 
 
@@ -176,7 +176,7 @@ def _detail(request, agreement: ShareAgreement, *, bound: dict | None = None, st
     is_requester = in_portal and has_object_grant(user, "change", agreement)
     is_provider = in_portal and has_object_grant(user, "decide", agreement)
     skipped = selectors.provider_step_skipped(agreement)
-    usage = Paginator(selectors.agreement_usage(agreement), USAGE_PAGE_SIZE).get_page(request.GET.get("usage_page"))
+    usage = paginate(request, selectors.agreement_usage(agreement), USAGE_PAGE_SIZE, "usage_page")
     context = {
         "agreement": agreement,
         "groups": selectors.items_by_resource(agreement),

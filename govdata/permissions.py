@@ -17,7 +17,7 @@ import functools
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Permission
-from django.db.models import Model, Q, QuerySet, Subquery
+from django.db.models import F, Lookup, Model, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
 from .roles import BUREAU_WIDE_ROLES, Role
@@ -71,7 +71,30 @@ def _direct_permission_models(model: type[Model]):
 def granted_ids(user, model: type[Model], action: str) -> Q:
     """A filter on the primary keys of `model` granted to `user` (directly or via a group)."""
     sql, params = _granted_sql(user.pk, model, action)
-    return Q(pk__in=RawSQL(sql, params))
+    return Q(InGrantedKeys(F("pk"), RawSQL(sql, params)))
+
+
+class InGrantedKeys(Lookup):
+    """`pk IN (grants)`; on PostgreSQL `pk = ANY(ARRAY(grants))`.
+
+    With `IN`, a list ordered by its key and cut to a page tempts PostgreSQL to walk the whole
+    table's key index backwards, testing each row against the grants (a liaison's agreements:
+    10,000 rows walked for 51 shown, 6 ms). The array is computed once, before the scan, and the
+    table is then read by key for the user's few hundred grants (2 ms).
+    """
+
+    lookup_name = "in_granted_keys"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} IN {rhs}", (*lhs_params, *rhs_params)
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
 
 
 # A page asks for the same few (user, model, action) subqueries several times; building them with

@@ -457,7 +457,7 @@ def pages(s: Subjects) -> list[Page]:
         Page(
             "portal.resources",
             f"own-resource list, page 1 (liaison, {s.department_resources:,} resources); "
-            "stock: stock guardian changelist query",
+            "stock: guardian changelist query (generic tables)",
             "liaison",
             reverse("portal:resource_list"),
             PAGE_TARGET_MS,
@@ -475,7 +475,8 @@ def pages(s: Subjects) -> list[Page]:
         ),
         Page(
             "portal.resource_detail",
-            f"resource detail, {resource.item_count} items (liaison); stock: stock guardian one-object check",
+            f"resource detail, {resource.item_count} items (liaison); "
+            "stock: guardian one-object check (generic tables)",
             "liaison",
             reverse("portal:resource_detail", args=[resource.pk]),
             PAGE_TARGET_MS,
@@ -503,7 +504,7 @@ def pages(s: Subjects) -> list[Page]:
         Page("admin.changelist", "admin changelist of resources (officer)", "officer", changelist),
         Page(
             "admin.change_form",
-            "admin change form of the resource (officer); stock: stock guardian one-object check (liaison)",
+            "admin change form of the resource (officer); stock: guardian one-object check (liaison, generic tables)",
             "officer",
             reverse("admin:catalog_dataresource_change", args=[resource.pk]),
             stock="guardian.object",

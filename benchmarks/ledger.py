@@ -6,7 +6,11 @@ Command line (creates and migrates a scratch database; never point it at a real 
         --database postgres://postgres@127.0.0.1:5432/govdata_bench_ledger
 
 Prints the append rate (entries/s, all writers together), confirms the chain is intact and linear,
-then the rate of a full verification (chain + checkpoints) as `verify_ledger` runs it.
+then the rate of a full verification (chain + checkpoints) as `verify_ledger` runs it (two
+processes for a long ledger), the best and the median of five runs.
+
+With --reuse it only verifies the ledger an earlier run left in that database (no appends), which
+is how to repeat the verification figures quickly.
 
 Other benchmarks import `measure_append` and `measure_verify`: they work on any migrated database
 (they append real, valid entries) and run their work in fresh processes with Django set up for the
@@ -194,42 +198,57 @@ def _verifier(database_url: str, repeat: int, results) -> None:
         from django.db import connection
 
         from sharing import checkpoints, ledger
+        from sharing.management.commands.verify_ledger import PROCESSES
 
         connection.ensure_connection()
-        # What verify_ledger runs: one pass over the chain that also yields the checkpoints' roots.
-        seconds, (chain, problem) = _best_of(repeat, checkpoints.verify_ledger)
+        # What the verify_ledger command runs: the chain (in two processes if long), computing the
+        # checkpoints' roots on the way, then the checkpoints.
+        timings, (chain, problem) = _timed(repeat, lambda: checkpoints.verify_ledger(processes=PROCESSES))
         # The two halves on their own, as the audit page runs them (each reads the ledger).
-        chain_seconds, _ = _best_of(repeat, ledger.verify)
-        checkpoint_seconds, _ = _best_of(repeat, checkpoints.verify_checkpoints)
+        chain_timings, _ = _timed(repeat, ledger.verify)
+        checkpoint_timings, _ = _timed(repeat, checkpoints.verify_checkpoints)
         # Plain values only: the parent may not have Django set up to unpickle our classes.
         problem = (problem.tree_size, str(problem.problem)) if problem else None
         broken = (chain.first_broken_seq, str(chain.problem)) if not chain.ok else None
-        results.put(("ok", chain.checked, broken, problem, seconds, chain_seconds, checkpoint_seconds, machine_speed()))
+        results.put(
+            (
+                "ok",
+                chain.checked,
+                broken,
+                problem,
+                chain.processes,
+                timings,
+                min(chain_timings),
+                min(checkpoint_timings),
+                machine_speed(),
+            )
+        )
     except BaseException as error:
         results.put(("error", "verifier", f"{type(error).__name__}: {error}"))
         sys.exit(1)
 
 
-def _best_of(repeat: int, run) -> tuple[float, object]:
-    """The shortest of `repeat` timed runs (the others were slowed by the rest of the machine)."""
-    best, outcome = float("inf"), None
+def _timed(repeat: int, run) -> tuple[list[float], object]:
+    """The seconds of `repeat` timed runs, and the last run's outcome."""
+    timings, outcome = [], None
     for _ in range(max(repeat, 1)):
         began = time.perf_counter()
         outcome = run()
-        best = min(best, time.perf_counter() - began)
-    return best, outcome
+        timings.append(time.perf_counter() - began)
+    return timings, outcome
 
 
-def measure_verify(database_url: str, repeat: int = 3) -> dict:
+def measure_verify(database_url: str, repeat: int = 5) -> dict:
     """Verify the whole ledger as `verify_ledger` does (hash chain, then every signed checkpoint).
 
-    Each verification runs `repeat` times and the fastest counts, as timeit does: on a shared
-    machine the slower runs measure the neighbours.
-    `rate` is that, in entries per second over the whole ledger; `chain_rate` and
-    `checkpoint_rate` time `ledger.verify()` and `checkpoints.verify_checkpoints()` each on its
-    own; `machine_sha256_per_s` is `machine_speed()` in the same process, to read them by. The
-    signing key comes from the environment as for `verify_ledger` (LEDGER_SIGNING_KEY or
-    LEDGER_SIGNING_KEY_FILE).
+    Each verification runs `repeat` times. `rate` counts the fastest, as timeit does: on a shared
+    machine the slower runs measure the neighbours; `median_rate` is the median run.
+    Both are in entries per second over the whole ledger; `chain_rate` and `checkpoint_rate`
+    time `ledger.verify()` (one process, as the audit page runs it) and
+    `checkpoints.verify_checkpoints()` each on its own (fastest run); `processes` is how many
+    processes shared the verification; `machine_sha256_per_s` is `machine_speed()` in the same
+    process, to read them by. The signing key comes from the environment as for `verify_ledger`
+    (LEDGER_SIGNING_KEY or LEDGER_SIGNING_KEY_FILE).
     """
     results = _MP.Queue()
     process = _MP.Process(target=_verifier, args=(database_url, repeat, results))
@@ -238,15 +257,19 @@ def measure_verify(database_url: str, repeat: int = 3) -> dict:
         message = _receive(results, [process])
     finally:
         process.join(timeout=60)
-    _, checked, broken, problem, seconds, chain_seconds, checkpoint_seconds, speed = message
+    _, checked, broken, problem, processes, timings, chain_seconds, checkpoint_seconds, speed = message
     ok = broken is None and problem is None
+    seconds = min(timings)
     return {
         "rate": checked / seconds if checked else 0.0,
+        "median_rate": checked / statistics.median(timings) if checked else 0.0,
+        "rates": [checked / run for run in timings] if checked else [],
         "chain_rate": checked / chain_seconds if checked else 0.0,
         "checkpoint_rate": checked / checkpoint_seconds if checked else 0.0,
         "entries": checked,
         "ok": ok,
         "seconds": seconds,
+        "processes": processes,
         "machine_sha256_per_s": speed,
         "problem": (
             f"entry {broken[0]}: {broken[1]}"
@@ -289,12 +312,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--writers", type=int, default=4)
-    parser.add_argument("--database", required=True, help="postgres:// URL of a scratch database (recreated)")
+    parser.add_argument(
+        "--database", required=True, help="postgres:// URL of a scratch database (recreated unless --reuse)"
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="only verify the ledger an earlier run left in --database (no appends)"
+    )
     args = parser.parse_args()
 
-    create_database(args.database)
     # The writer and verifier processes inherit this, so they all use the benchmark's own key.
     os.environ.setdefault("LEDGER_SIGNING_KEY_FILE", "/tmp/govdata-bench-ledger.pem")
+    if args.reuse:
+        verify = measure_verify(args.database)
+        print(f"cores: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f}")
+        print_verification(verify)
+        sys.exit(0 if verify["ok"] else 1)
+    create_database(args.database)
     _setup_django(args.database)
     from django.core.management import call_command
     from django.db import connection
@@ -320,8 +353,7 @@ def main() -> None:
 
     print(
         f"server: {server}; cores: {os.cpu_count()}; load average {load_before:.1f} before, "
-        f"{os.getloadavg()[0]:.1f} after; machine speed {verify['machine_sha256_per_s']:,.0f} SHA-256/s "
-        "(other work on the machine slows every figure)"
+        f"{os.getloadavg()[0]:.1f} after (other work on the machine slows every figure)"
     )
     print(
         f"append: {append['entries']:,} entries by {args.writers} concurrent writer processes in "
@@ -329,17 +361,24 @@ def main() -> None:
         f"(median {append['median_ms']:.2f} ms, p95 {append['p95_ms']:.2f} ms per append)"
     )
     print(f"chain after the appends: {'intact, linear, no gaps' if append['intact'] else 'BROKEN'}")
-    print(f"verify chain alone (ledger.verify): {verify['chain_rate']:,.0f} entries/s")
+    print_verification(verify)
+    if not (append["intact"] and verify["ok"] and verify["entries"] == append["entries"]):
+        sys.exit(1)
+
+
+def print_verification(verify: dict) -> None:
+    print(f"verify chain alone (ledger.verify, one process): {verify['chain_rate']:,.0f} entries/s")
     print(
         f"verify checkpoints alone (Merkle roots + Ed25519, verify_checkpoints): "
         f"{verify['checkpoint_rate']:,.0f} entries/s"
     )
+    runs = ", ".join(f"{rate:,.0f}" for rate in verify["rates"])
     print(
-        f"verify_ledger in total (best of 3): {verify['entries']:,} entries in {verify['seconds']:.2f} s = "
-        f"{verify['rate']:,.0f} entries/s; {'ok' if verify['ok'] else verify['problem']}"
+        f"verify_ledger in total ({verify['processes']} processes): {verify['entries']:,} entries; "
+        f"best {verify['rate']:,.0f} entries/s, median {verify['median_rate']:,.0f} entries/s "
+        f"(runs: {runs}); {'ok' if verify['ok'] else verify['problem']}"
     )
-    if not (append["intact"] and verify["ok"] and verify["entries"] == append["entries"]):
-        sys.exit(1)
+    print(f"machine speed during the verification: {verify['machine_sha256_per_s']:,.0f} SHA-256/s")
 
 
 if __name__ == "__main__":

@@ -148,15 +148,19 @@ def verify_checkpoints(roots: dict[int, bytes] | None = None) -> CheckpointProbl
     return _first_failing(signed, roots)
 
 
-def verify_ledger(*, progress: Callable[[int], None] | None = None) -> tuple[Verification, CheckpointProblem | None]:
+def verify_ledger(
+    *, progress: Callable[[int], None] | None = None, processes: int = 1
+) -> tuple[Verification, CheckpointProblem | None]:
     """What `manage.py verify_ledger` checks: the hash chain, then every signed checkpoint.
 
     One read of the ledger serves both: the chain pass computes the checkpoints' roots as it goes.
     The checkpoints are only checked when the chain holds (the chain names the broken entry).
+    `processes` is passed to `ledger.verify` (2 halves a long ledger between two processes).
     """
     # Read first: a checkpoint signed during the pass would otherwise find no root to compare.
     signed = list(LedgerCheckpoint.objects.order_by("tree_size"))
-    result = ledger.verify(progress=progress, tree_sizes=[checkpoint.tree_size for checkpoint in signed])
+    sizes = [checkpoint.tree_size for checkpoint in signed]
+    result = ledger.verify(progress=progress, tree_sizes=sizes, processes=processes)
     if not result.ok:
         return result, None
     return result, _first_failing(signed, result.roots)

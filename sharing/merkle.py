@@ -9,7 +9,7 @@ verification functions follow RFC 9162 §2.1.3.2 and §2.1.4.2.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 LEAF_PREFIX = b"\x00"
 NODE_PREFIX = b"\x01"
@@ -17,6 +17,12 @@ NODE_PREFIX = b"\x01"
 
 def leaf_hash(data: bytes) -> bytes:
     return hashlib.sha256(LEAF_PREFIX + data).digest()
+
+
+def leaf_hashes(entries: Iterable[bytes]) -> list[bytes]:
+    """`leaf_hash` of each entry: one comprehension costs less per hash than a call each."""
+    sha256 = hashlib.sha256
+    return [sha256(LEAF_PREFIX + data).digest() for data in entries]
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
@@ -79,6 +85,16 @@ class Frontier:
                 self._push_block(root_from_leaf_hashes(pending))
                 pending.clear()
         self.count += len(leaves)
+
+    def extend_blocks(self, roots: Sequence[bytes]) -> None:
+        """Append whole blocks of leaves given by their roots (`root_from_leaf_hashes` of
+        `BLOCK` leaf hashes each), so that whoever read the leaves can fold them into blocks.
+        The leaves so far must fill whole blocks."""
+        if self._pending:
+            raise ValueError("the leaves so far do not fill whole blocks")
+        for root in roots:
+            self._push_block(root)
+        self.count += len(roots) * self.BLOCK
 
     def _push_block(self, node: bytes) -> None:
         blocks = self._blocks

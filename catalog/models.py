@@ -269,7 +269,9 @@ class DataResource(models.Model):
         indexes = [
             models.Index(fields=["department", "status"], name="resource_dept_status"),
             # Covering: the catalogue (and its other departments' part) pages by code from the index alone.
-            models.Index(fields=["status", "catalogue_code"], include=["id", "department"], name="resource_status_code_id"),
+            models.Index(
+                fields=["status", "catalogue_code"], include=["id", "department"], name="resource_status_code_id"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -378,10 +378,6 @@ def at_most(ms: float) -> Callable[[Row], bool]:
     return lambda row: row.timing.median_ms <= ms
 
 
-def at_most_and_faster(ms: float, speedup: float) -> Callable[[Row], bool]:
-    return lambda row: row.timing.median_ms <= ms and (row.speedup() or 0) >= speedup
-
-
 def faster(speedup: float) -> Callable[[Row], bool]:
     return lambda row: (row.speedup() or 0) >= speedup
 
@@ -435,8 +431,9 @@ class Page:
     user: str  # which signed-in client asks: liaison, officer, auditor or api (liaison with a token)
     url: str
     target_ms: float | None = None
-    stock: str | None = None  # the stock peer this page is compared with
-    speedup: float | None = None  # how much faster than the stock peer the target asks
+    # The stock peer's query shown beside the page, for scale: the speed-up target is judged on
+    # the "query:" rows, which compare the same question answered both ways.
+    stock: str | None = None
 
 
 def pages(s: Subjects) -> list[Page]:
@@ -462,7 +459,6 @@ def pages(s: Subjects) -> list[Page]:
             reverse("portal:resource_list"),
             PAGE_TARGET_MS,
             stock="guardian.list",
-            speedup=OWN_LIST_SPEEDUP,
         ),
         Page(
             "portal.catalogue_search",
@@ -563,9 +559,6 @@ def measure_pages(s: Subjects, clients: dict, headers: dict, args, stock: dict[s
         target, check = "", None
         if page.target_ms is not None:
             target, check = f"≤ {page.target_ms:g} ms", at_most(page.target_ms)
-            if page.speedup:
-                target += f", ≥ {page.speedup:g}× stock"
-                check = at_most_and_faster(page.target_ms, page.speedup)
         rows.append(Row(page.what, timing, stock.get(page.stock) if page.stock else None, target=target, check=check))
     return rows
 

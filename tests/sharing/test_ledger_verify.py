@@ -11,6 +11,7 @@ from django.db import connection
 from catalog.models import User
 from sharing import ledger, merkle
 from sharing.models import LedgerEntry
+from tests.sharing.utils import bulk_chain
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -50,30 +51,6 @@ def rewrite_payloads_from(seq, rewrite):
             [payload, prev, entry_hash, entry.seq],
         )
         prev = entry_hash
-
-
-def bulk_chain(department, count, data=None):
-    """A valid ledger of `count` entries written in one statement (the test needs many, fast)."""
-    prev, rows, now = ledger.GENESIS_HASH, [], datetime(2025, 3, 1, 8, 0, 0, 123456, tzinfo=UTC)
-    for seq in range(1, count + 1):
-        payload = ledger.entry_payload(
-            seq=seq, recorded_at=now, action="bulk.step", obj=department, actor=None, reason=f"#{seq}", data=data
-        )
-        entry_hash = ledger.chain_hash(prev, payload)
-        rows.append(
-            LedgerEntry(
-                seq=seq,
-                recorded_at=now,
-                action="bulk.step",
-                object_type="catalog.department",
-                object_id=str(department.pk),
-                payload=payload,
-                prev_hash=prev,
-                entry_hash=entry_hash,
-            )
-        )
-        prev = entry_hash
-    LedgerEntry.objects.bulk_create(rows)
 
 
 # --- Valid entries pass, in whatever JSON form -------------------------------------------------

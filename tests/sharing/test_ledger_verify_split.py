@@ -9,7 +9,6 @@ ledger of twelve entries is split at entry 6, and one of forty has its end taken
 """
 
 import time
-from datetime import UTC, datetime
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -18,6 +17,7 @@ from django.db import connection
 from catalog.models import Department, User
 from sharing import checkpoints, ledger, merkle
 from sharing.models import LedgerEntry
+from tests.sharing.utils import bulk_chain
 
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the ledger is only split on PostgreSQL (SQLite takes one pass)"
@@ -74,32 +74,6 @@ def rewrite_payload(seq, old, new):
         "UPDATE sharing_ledgerentry SET payload = %s, entry_hash = %s WHERE seq = %s",
         [payload, ledger.chain_hash(entry.prev_hash, payload), seq],
     )
-
-
-def bulk_chain(department, count, *, heavy_until=0):
-    """A valid ledger of `count` entries written in one statement; those up to `heavy_until` carry
-    a 20 kB attachment, so that they take much longer to check than the others."""
-    prev, rows, now = ledger.GENESIS_HASH, [], datetime(2025, 3, 1, 8, 0, 0, 123456, tzinfo=UTC)
-    for seq in range(1, count + 1):
-        data = {"attachment": "x" * 20_000} if seq <= heavy_until else {}
-        payload = ledger.entry_payload(
-            seq=seq, recorded_at=now, action="bulk.step", obj=department, actor=None, reason=f"#{seq}", data=data
-        )
-        entry_hash = ledger.chain_hash(prev, payload)
-        rows.append(
-            LedgerEntry(
-                seq=seq,
-                recorded_at=now,
-                action="bulk.step",
-                object_type="catalog.department",
-                object_id=str(department.pk),
-                payload=payload,
-                prev_hash=prev,
-                entry_hash=entry_hash,
-            )
-        )
-        prev = entry_hash
-    LedgerEntry.objects.bulk_create(rows)
 
 
 def verify_both_ways(**options):

@@ -6,9 +6,10 @@ Every channel (admin, portal, API, exports, history pages) asks here. Two layers
 - officers and auditors act bureau-wide; everyone else only on objects granted to them or to a
   group they belong to, through guardian's direct foreign-key tables.
 
-`restrict()` turns the question into one SQL filter on the caller's queryset (one indexed
-`IN (subquery UNION subquery)` clause), so a list page costs the same number of queries whatever its size. The
-stock `get_objects_for_user(..., klass=<queryset>)` path builds a much slower query at scale.
+`restrict()` turns the question into one SQL filter on the caller's queryset (the user's grants
+as one indexed `subquery UNION subquery`, see InGrantedKeys), so a list page costs the same number
+of queries whatever its size. The stock `get_objects_for_user(..., klass=<queryset>)` path builds a
+much slower query at scale (benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations

@@ -41,6 +41,12 @@ def test_a_list_within_the_limit_is_counted_exactly(dept_a, liaison_a):
     assert last.end_index() == 12
 
 
+@pytest.mark.django_db
+def test_an_empty_queryset_is_an_empty_first_page():
+    page = LongListPaginator(DataResource.objects.none(), 5).get_page(3)
+    assert (page.number, list(page.object_list), page.paginator.count) == (1, [], 0)
+
+
 @needs_postgres
 @pytest.mark.django_db
 def test_a_long_list_shows_the_estimate_and_every_row_once_page_by_page(dept_a, liaison_a):

@@ -91,6 +91,10 @@ class LongListPaginator(Paginator):
             raise PageNotAnInteger(self.error_messages["invalid_page"]) from exc
         if number < 1:
             raise EmptyPage(self.error_messages["min_page"])
+        # Estimates are off by some percent, not by half: far beyond is past the end (and a
+        # number too large for the database's OFFSET is never sent to it).
+        if number > 2 * self.num_pages:
+            raise EmptyPage(self.error_messages["no_results"])
         return number
 
     def page(self, number) -> LongListPage:

@@ -68,6 +68,7 @@ def test_a_long_list_shows_the_estimate_and_every_row_once_page_by_page(dept_a, 
     # A page number past the end (an old link, a hand-typed URL) shows the real last page.
     assert [r.pk for r in paginator.get_page(99).object_list] == [r.pk for r in listed][20:]
     assert paginator.get_page("x").number == 1
+    assert paginator.get_page(10**30).number == 5
 
 
 @needs_postgres

@@ -18,7 +18,7 @@ from govdata.permissions import has_model_permission, has_role, restrict
 from govdata.queries import count_of
 from govdata.roles import Role
 
-from .choices import ClaimStatus, ResourceStatus
+from .choices import ClaimStatus, OpenType, ResourceStatus
 from .models import DataElement, DataItem, DataResource, Department, Duty, InformationSystem, SourceAssignment
 from .search import text_search
 
@@ -84,6 +84,15 @@ def catalogue(user) -> QuerySet[DataResource]:
     if not has_model_permission(user, DataResource, "view"):
         return DataResource.objects.none()
     return DataResource.objects.filter(status=ResourceStatus.PUBLISHED)
+
+
+def public_catalogue(*, after: str = "") -> QuerySet[DataResource]:
+    """What the public may see, signed in or not: published resources the bureau opens to the
+    public (unconditionally or on conditions), in catalogue-code order after `after`."""
+    resources = DataResource.objects.filter(status=ResourceStatus.PUBLISHED).exclude(open_type=OpenType.NOT_OPEN)
+    if after:
+        resources = resources.filter(catalogue_code__gt=after)
+    return resources.select_related("department").order_by("catalogue_code")
 
 
 def catalogue_search(

@@ -442,6 +442,7 @@ def pages(s: Subjects) -> list[Page]:
     resource = s.resource
     timeline = reverse("audit:timeline")
     changelist = reverse("admin:catalog_dataresource_changelist")
+    dcat = reverse("api:dcat")
     found = [
         Page("floor", "floor: bare view reading `request.user` (liaison)", "liaison", "/__floor__/"),
         Page(
@@ -545,6 +546,20 @@ def pages(s: Subjects) -> list[Page]:
         Page("dashboard", "governance dashboard (officer)", "officer", reverse("dashboard:index"), DASHBOARD_TARGET_MS),
         Page("api.agreements", "API `/api/agreements/` (liaison, token)", "api", "/api/agreements/", PAGE_TARGET_MS),
         Page("api.usage", "API `/api/usage/` (liaison, token)", "api", "/api/usage/", PAGE_TARGET_MS),
+        Page(
+            "api.dcat",
+            "API `/api/dcat/`, public catalogue as DCAT JSON-LD, first page",
+            "liaison",
+            dcat,
+            PAGE_TARGET_MS,
+        ),
+        Page(
+            "api.dcat_ttl",
+            "API `/api/dcat/?format=ttl`, the same as Turtle",
+            "liaison",
+            dcat + "?format=ttl",
+            PAGE_TARGET_MS,
+        ),
     ]
 
 

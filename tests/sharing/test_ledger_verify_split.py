@@ -24,6 +24,14 @@ postgres_only = pytest.mark.skipif(
 )
 pytestmark = [pytest.mark.usefixtures("english")]
 
+
+def split_test(test):
+    """A test of the split itself: PostgreSQL only, with committed entries (see the module)."""
+    for mark in (pytest.mark.django_db(transaction=True), postgres_only, pytest.mark.postgres):
+        test = mark(test)
+    return test
+
+
 ENTRIES, MIDDLE = 12, 6
 
 
@@ -91,9 +99,7 @@ def outcome(result):
 # --- An intact ledger ---------------------------------------------------------------------------
 
 
-@pytest.mark.postgres
-@postgres_only
-@pytest.mark.django_db(transaction=True)
+@split_test
 def test_an_intact_split_ledger_verifies_with_the_roots_of_both_halves(entries):
     sizes = [3, MIDDLE, MIDDLE + 1, ENTRIES, ENTRIES + 4]  # in each half, at the middle, and too far
     single, split = verify_both_ways(tree_sizes=sizes)
@@ -101,9 +107,7 @@ def test_an_intact_split_ledger_verifies_with_the_roots_of_both_halves(entries):
     assert split.roots == single.roots and sorted(split.roots) == [3, MIDDLE, MIDDLE + 1, ENTRIES]
 
 
-@pytest.mark.postgres
-@postgres_only
-@pytest.mark.django_db(transaction=True)
+@split_test
 def test_progress_counts_the_entries_of_both_halves(entries):
     seen = []
     ledger.verify(progress=seen.append, chunk_size=4, processes=2)
@@ -113,27 +117,21 @@ def test_progress_counts_the_entries_of_both_halves(entries):
 # --- Tampering in either half ------------------------------------------------------------------
 
 
-@pytest.mark.postgres
-@postgres_only
-@pytest.mark.django_db(transaction=True)
+@split_test
 def test_a_changed_payload_in_the_second_half_is_named(entries):
     tamper("UPDATE sharing_ledgerentry SET payload = replace(payload, 'step 9', 'step nine') WHERE seq = 9")
     single, split = verify_both_ways()
     assert outcome(split) == outcome(single) == (False, 8, 9, "its hash does not match its content")
 
 
-@pytest.mark.postgres
-@postgres_only
-@pytest.mark.django_db(transaction=True)
+@split_test
 def test_a_changed_column_in_the_second_half_is_named(entries):
     tamper("UPDATE sharing_ledgerentry SET action = 'agreement.approve' WHERE seq = 11")
     single, split = verify_both_ways()
     assert outcome(split) == outcome(single) == (False, 10, 11, "its columns disagree with its hashed payload")
 
 
-@pytest.mark.postgres
-@postgres_only
-@pytest.mark.django_db(transaction=True)
+@split_test
 def test_swapped_entries_in_the_second_half_are_named(entries):
     tamper("UPDATE sharing_ledgerentry SET seq = -9 WHERE seq = 9")
     tamper("UPDATE sharing_ledgerentry SET seq = 9 WHERE seq = 10")
@@ -143,18 +141,14 @@ def test_swapped_entries_in_the_second_half_are_named(entries):
     assert (split.ok, split.first_broken_seq) == (False, 9)
 
 
-@pytest.mark.postgres
-@postgres_only
-@pytest.mark.django_db(transaction=True)
+@split_test
 def test_a_break_in_the_first_half_is_named_though_the_second_half_holds(entries):
     tamper("UPDATE sharing_ledgerentry SET prev_hash = %s WHERE seq = 3", ["f" * 64])
     single, split = verify_both_ways()
     assert outcome(split) == outcome(single) == (False, 2, 3, "its previous-hash does not match the entry before it")
 
 
-@pytest.mark.postgres
-@postgres_only
-@pytest.mark.django_db(transaction=True)
+@split_test
 def test_an_entry_added_before_the_first_is_named(entries):
     first = LedgerEntry.objects.get(seq=1)
     tamper(
@@ -166,9 +160,7 @@ def test_an_entry_added_before_the_first_is_named(entries):
     assert outcome(split) == outcome(single) == (False, 0, 0, "entry 1 is missing (next entry is 0)")
 
 
-@pytest.mark.postgres
-@postgres_only
-@pytest.mark.django_db(transaction=True)
+@split_test
 def test_a_break_in_the_first_half_does_not_wait_for_the_second_process(small_sizes, department):
     # The second half is quick to check and its part of the Merkle tree (2,000 leaf hashes, as a
     # root is wanted inside every block) more than a pipe holds, so the second process is still
@@ -186,18 +178,14 @@ def test_a_break_in_the_first_half_does_not_wait_for_the_second_process(small_si
 # --- Tampering at the middle, where the halves meet --------------------------------------------
 
 
-@pytest.mark.postgres
-@postgres_only
-@pytest.mark.django_db(transaction=True)
+@split_test
 def test_a_changed_middle_entry_is_named(entries):
     tamper(f"UPDATE sharing_ledgerentry SET payload = replace(payload, 'step {MIDDLE}', 'x') WHERE seq = {MIDDLE}")
     single, split = verify_both_ways()
     assert outcome(split) == outcome(single) == (False, MIDDLE - 1, MIDDLE, "its hash does not match its content")
 
 
-@pytest.mark.postgres
-@postgres_only
-@pytest.mark.django_db(transaction=True)
+@split_test
 def test_a_middle_entry_rewritten_with_its_hash_breaks_the_first_link_of_the_second_half(entries):
     # The second half starts from the hash stored for the middle entry, which is now the new one.
     rewrite_payload(MIDDLE, f"step {MIDDLE}", "nothing happened")
@@ -206,9 +194,7 @@ def test_a_middle_entry_rewritten_with_its_hash_breaks_the_first_link_of_the_sec
     assert outcome(split) == outcome(single) == (False, MIDDLE, MIDDLE + 1, problem)
 
 
-@pytest.mark.postgres
-@postgres_only
-@pytest.mark.django_db(transaction=True)
+@split_test
 def test_a_changed_first_entry_of_the_second_half_is_named(entries):
     tamper("UPDATE sharing_ledgerentry SET prev_hash = %s WHERE seq = %s", ["f" * 64, MIDDLE + 1])
     single, split = verify_both_ways()
@@ -216,9 +202,7 @@ def test_a_changed_first_entry_of_the_second_half_is_named(entries):
     assert outcome(split) == outcome(single) == (False, MIDDLE, MIDDLE + 1, problem)
 
 
-@pytest.mark.postgres
-@postgres_only
-@pytest.mark.django_db(transaction=True)
+@split_test
 def test_a_deleted_middle_entry_is_named(entries):
     tamper("DELETE FROM sharing_ledgerentry WHERE seq = %s", [MIDDLE])
     single, split = verify_both_ways()
@@ -226,9 +210,7 @@ def test_a_deleted_middle_entry_is_named(entries):
     assert outcome(split) == outcome(single) == (False, MIDDLE - 1, MIDDLE + 1, problem)
 
 
-@pytest.mark.postgres
-@postgres_only
-@pytest.mark.django_db(transaction=True)
+@split_test
 def test_deleted_entries_at_the_end_of_the_first_half_are_named(entries):
     tamper("DELETE FROM sharing_ledgerentry WHERE seq IN (%s, %s)", [MIDDLE - 1, MIDDLE])
     single, split = verify_both_ways()
@@ -239,9 +221,7 @@ def test_deleted_entries_at_the_end_of_the_first_half_are_named(entries):
 # --- The end of the second half, taken over by this process ---------------------------------------
 
 
-@pytest.mark.postgres
-@postgres_only
-@pytest.mark.django_db(transaction=True)
+@split_test
 def test_a_ledger_whose_end_was_taken_over_verifies_with_the_same_roots(longer_entries):
     sizes = [3, 19, 20, 21, 26, 28, 29, 30, 33, 40]
     single, split = verify_both_ways(tree_sizes=sizes)
@@ -249,9 +229,7 @@ def test_a_ledger_whose_end_was_taken_over_verifies_with_the_same_roots(longer_e
     assert split.roots == single.roots and len(split.roots) == len(sizes)
 
 
-@pytest.mark.postgres
-@postgres_only
-@pytest.mark.django_db(transaction=True)
+@split_test
 @pytest.mark.parametrize("seq", [24, 28, 29, 36])
 def test_a_break_in_the_second_half_is_named_whichever_process_checks_it(longer_entries, seq):
     # The other process stops after entry 28 (two batches on from the middle, as it has not
@@ -272,9 +250,7 @@ def signing_key(settings, tmp_path):
     return checkpoints.load_signing_key(create=True)
 
 
-@pytest.mark.postgres
-@postgres_only
-@pytest.mark.django_db(transaction=True)
+@split_test
 def test_a_chain_rewritten_in_the_second_half_fails_its_checkpoint_as_in_one_pass(entries, signing_key):
     checkpoints.checkpoint_create()
     # Rewrite entry 9 and every later hash: the chain holds, only the checkpoint can tell.
@@ -294,9 +270,7 @@ def test_a_chain_rewritten_in_the_second_half_fails_its_checkpoint_as_in_one_pas
     assert split[1] == single[1] == changed
 
 
-@pytest.mark.postgres
-@postgres_only
-@pytest.mark.django_db(transaction=True)
+@split_test
 def test_the_command_names_a_break_in_the_end_of_a_split_ledger(longer_entries, signing_key, capsys):
     checkpoints.checkpoint_create()
     call_command("verify_ledger")

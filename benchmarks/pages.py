@@ -95,9 +95,12 @@ def configure_django(database_url: str) -> None:
     os.environ["DJANGO_DEBUG"] = "false"
     # Settings refuse to run without a key when DEBUG is off; nothing is signed that outlives the run.
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
+    import gc
+
     import django
 
     django.setup()
+    gc.freeze()  # as govdata/wsgi.py does once the application is loaded
 
 
 # --- Measuring ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 from rdflib import RDF, XSD, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF
@@ -30,6 +31,9 @@ FREQUENCY = Namespace("http://publications.europa.eu/resource/authority/frequenc
 ACCESS_RIGHT = Namespace("http://publications.europa.eu/resource/authority/access-right/")
 
 PAGE_SIZE = 50
+# Lazy: each is rendered in every language of LANGUAGES, whatever the request's.
+CATALOGUE_TITLE = gettext_lazy("Public data catalogue")
+PUBLISHER_NAME = gettext_lazy("Municipal data bureau")
 # Both languages of the portal, as language-tagged literals: a harvester picks its own.
 LANGUAGES = {"zh-hans": "zh-Hans", "en": "en"}
 
@@ -76,12 +80,12 @@ def catalogue_graph(resources, *, catalogue_url: str, page_url: str, next_url: s
         graph.bind(prefix, namespace)
     catalogue = URIRef(catalogue_url)
     graph.add((catalogue, RDF.type, DCAT.Catalog))
-    for title in _in_each_language(_("Public data catalogue")):
+    for title in _in_each_language(CATALOGUE_TITLE):
         graph.add((catalogue, DCTERMS.title, title))
     bureau = BNode("bureau")
     graph.add((catalogue, DCTERMS.publisher, bureau))
     graph.add((bureau, RDF.type, FOAF.Organization))
-    for name in _in_each_language(_("Municipal data bureau")):
+    for name in _in_each_language(PUBLISHER_NAME):
         graph.add((bureau, FOAF.name, name))
 
     departments = {}

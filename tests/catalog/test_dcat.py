@@ -77,6 +77,16 @@ def test_a_signed_in_liaison_or_officer_gets_the_same_public_feed(client, world,
 
 
 @pytest.mark.django_db
+def test_the_catalogue_is_named_in_both_languages_whatever_the_request_language(client, settings, dcat_url):
+    for language in ("zh-hans", "en"):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        graph = graph_of(client.get(dcat_url))
+        catalogue = next(graph.subjects(ns.RDF.type, ns.DCAT.Catalog))
+        titles = {(title.language, str(title)) for title in graph.objects(catalogue, ns.DCTERMS.title)}
+        assert titles == {("zh-Hans", "公共数据开放目录"), ("en", "Public data catalogue")}
+
+
+@pytest.mark.django_db
 def test_a_dataset_carries_its_dcat_description(client, world, dcat_url, dept_a):
     graph = graph_of(client.get(dcat_url))
     dataset = datasets(graph)["A-OPEN"]

@@ -168,5 +168,6 @@ def test_bad_parameters_get_a_clear_translated_message(client, settings, dcat_ur
 
 
 @pytest.mark.django_db
-def test_only_get_is_served(client, dcat_url):
+def test_only_get_and_head_are_served(client, dcat_url):
+    assert client.head(dcat_url).status_code == 200
     assert client.post(dcat_url).status_code == 405

@@ -38,6 +38,11 @@ def planner_estimate(queryset) -> int | None:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
+def _two_figures(number: int) -> int:
+    """An estimate as people say it: 77,793 rows are "about 78,000"."""
+    return round(number, 2 - len(str(number)))
+
+
 class LongListPage(Page):
     # Known only when the list's length is estimated: whether the database had a row after this page.
     more: bool | None = None
@@ -63,7 +68,7 @@ class LongListPaginator(Paginator):
         # The estimate only decides whether to look: the list must really hold more rows than the
         # limit, or a misjudged estimate would show a short list as a long one.
         if estimate is not None and estimate > self.exact_up_to and self._longer_than(self.exact_up_to):
-            return max(estimate, self.exact_up_to + 1), True
+            return max(_two_figures(estimate), self.exact_up_to + 1), True
         return self._exact_count(), False
 
     def _exact_count(self) -> int:
@@ -111,6 +116,11 @@ class LongListPaginator(Paginator):
         by_key = {row.pk: row for row in self.object_list.filter(pk__in=shown)}
         page = self._get_page([by_key[key] for key in shown if key in by_key], number, self)
         page.more = len(keys) > self.per_page
+        seen = bottom + len(keys)  # rows known to exist, the next page's first one included
+        if seen > self.count:
+            # The estimate was low: never say "about N" on a page that shows row N + 1.
+            self.__dict__["_length"] = (seen, True)
+            self.__dict__.pop("num_pages", None)
         return page
 
     def get_page(self, number) -> LongListPage:

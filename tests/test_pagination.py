@@ -7,7 +7,7 @@ from django.db import connection
 from django.urls import reverse
 
 from catalog.models import DataResource
-from govdata.pagination import LongListPaginator, planner_estimate
+from govdata.pagination import LongListPaginator, _two_figures, planner_estimate
 from tests.factories import make_published_resource, make_resource
 
 needs_postgres = pytest.mark.skipif(
@@ -41,6 +41,10 @@ def test_a_list_within_the_limit_is_counted_exactly(dept_a, liaison_a):
     assert last.end_index() == 12
 
 
+def test_an_estimate_is_shown_to_two_figures():
+    assert [_two_figures(n) for n in (77_793, 12_345, 10_050, 999_999)] == [78_000, 12_000, 10_000, 1_000_000]
+
+
 @pytest.mark.django_db
 def test_an_empty_queryset_is_an_empty_first_page():
     page = LongListPaginator(DataResource.objects.none(), 5).get_page(3)
@@ -54,7 +58,7 @@ def test_a_long_list_shows_the_estimate_and_every_row_once_page_by_page(dept_a, 
     analyze()
     paginator = FiveExact(listed, 5)
     assert paginator.is_estimate
-    assert paginator.count == max(planner_estimate(listed), 6)
+    assert paginator.count == max(_two_figures(planner_estimate(listed)), 6)
     seen, number = [], 1
     while True:
         page = paginator.get_page(number)
@@ -65,6 +69,8 @@ def test_a_long_list_shows_the_estimate_and_every_row_once_page_by_page(dept_a, 
         number = page.next_page_number()
     assert seen == [r.pk for r in listed]
     assert number == 5
+    # However low the estimate, the length shown covers every row shown.
+    assert paginator.count >= 23 and paginator.num_pages >= 5
     # A page number past the end (an old link, a hand-typed URL) shows the real last page.
     assert [r.pk for r in paginator.get_page(99).object_list] == [r.pk for r in listed][20:]
     assert paginator.get_page("x").number == 1

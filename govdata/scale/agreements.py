@@ -41,7 +41,7 @@ from .catalogue import (
     history_row,
     replay_resource,
 )
-from .copy import history_model, m2m_history_model
+from .copy import history_model, m2m_history_model, number_history
 from .world import Dept, ScaleError, World, allocate, local_date, local_midnight
 
 S = AgreementStatus
@@ -365,10 +365,7 @@ def create_agreements(world: World, plans: list[AgreementPlan], progress) -> Non
             for k, (item_id, *_rest) in enumerate(p.items)
         ),
     )
-    next_history = 1
-    for plan in plans:
-        plan.history_first_id = next_history
-        next_history += 1 + len(plan.steps)
+    number_history(plans)
     copier.copy(history_model(ShareAgreement), _agreement_history(world, plans))
     copier.copy(
         m2m_history_model(ShareAgreement, "items"),

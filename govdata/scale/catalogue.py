@@ -57,7 +57,7 @@ from catalog.services import OWNER_ACTIONS
 from govdata.roles import Role
 
 from . import words
-from .copy import history_model, m2m_history_model
+from .copy import history_model, m2m_history_model, number_history
 from .world import Dept, World, allocate
 
 # --- Departments and people (services) -----------------------------------------------------
@@ -623,10 +623,7 @@ def create_resources(world: World, plans: list[ResourcePlan], progress) -> None:
         DataResource.duties.through,
         ({"id": link, "dataresource_id": p.id, "duty_id": duty} for p in plans for link, duty in p.duty_links),
     )
-    next_history = 1
-    for plan in plans:
-        plan.history_first_id = next_history
-        next_history += 1 + len(plan.steps)
+    number_history(plans)
     copier.copy(history_model(DataResource), _resource_history(world, plans))
     copier.copy(
         m2m_history_model(DataResource, "duties"),

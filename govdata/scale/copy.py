@@ -25,6 +25,17 @@ def m2m_history_model(model: type[Model], field_name: str) -> type[Model]:
     return getattr(history_model(model), field_name).model
 
 
+def number_history(plans) -> None:
+    """Give each plan's versions consecutive history ids from 1: its creation, then one per step.
+
+    Sets `history_first_id` on every plan, in order, so its m2m snapshots can name their versions.
+    """
+    next_history = 1
+    for plan in plans:
+        plan.history_first_id = next_history
+        next_history += 1 + len(plan.steps)
+
+
 class Copier:
     """Streams rows into tables with psycopg's COPY on Django's own connection (and transaction).
 

@@ -3,7 +3,6 @@ once, and many workflow steps appending to the ledger at once."""
 
 import threading
 
-import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
@@ -13,15 +12,9 @@ from catalog.models import Department, SourceAssignment, User
 from sharing import ledger
 from sharing.models import LedgerEntry
 from tests.factories import make_element
+from tests.marks import RACING_WRITERS
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL: SQLite serializes every writer, so there is no race to observe",
-    ),
-]
+pytestmark = RACING_WRITERS
 
 
 def run_at_once(targets):

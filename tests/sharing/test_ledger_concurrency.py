@@ -13,15 +13,9 @@ from benchmarks.ledger import BENCH_ACTION, measure_append
 from catalog.models import Department
 from sharing import ledger
 from sharing.models import LedgerEntry
+from tests.marks import RACING_WRITERS
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL: SQLite serializes every writer, so there is no race to observe",
-    ),
-]
+pytestmark = RACING_WRITERS
 
 
 @pytest.fixture
